@@ -1,0 +1,266 @@
+"""The sslctl command line: one thin function per subcommand (parse, load, call the job, print).
+
+Exit codes: 0 ok; 2 bad usage, recipe or data (one line naming the field or file); 1 any other
+failure; 130 interrupted after a checkpoint. Machine-readable output goes to stdout, everything
+meant for people goes to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sslctl.errors import Interrupted, NonFiniteLoss, UserError
+
+app = typer.Typer(
+    help="Self-supervised learning from the command line: pretrain an encoder on unlabeled "
+    "data, probe it, distill it, pick coresets with it and export it.\n\n"
+    "Quick start: sslctl pretrain recipes/image/simclr.yaml && sslctl probe runs/simclr-digits",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+recipe_app = typer.Typer(help="Validate, show, list recipes and print their JSON Schema.")
+app.add_typer(recipe_app, name="recipe")
+
+RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"
+
+
+class Device(str, Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+class Protocol(str, Enum):
+    knn = "knn"
+    linear = "linear"
+    rankme = "rankme"
+    all = "all"
+
+
+class Strategy(str, Enum):
+    kcenter = "kcenter"
+    simcore = "simcore"
+    herding = "herding"
+    random = "random"
+
+
+class Format(str, Enum):
+    onnx = "onnx"
+    safetensors = "safetensors"
+
+
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a recipe field: --set train.epochs=5 (repeatable)."),
+]
+DeviceOpt = Annotated[Device, typer.Option(help="Where to run; auto picks cuda when present.")]
+
+
+def _err(message: str) -> None:
+    for line in message.splitlines():
+        print(f"error: {line}", file=sys.stderr)
+
+
+def _device(name: str):
+    from sslctl.engine.trainer import pick_device
+
+    return pick_device(name)
+
+
+def _train(recipe_path: Path, out, overrides, resume: bool, device: Device, quiet: bool, distill: bool):
+    from sslctl.jobs.pretrain import pretrain
+    from sslctl.recipe import load_recipe
+
+    recipe = load_recipe(recipe_path, overrides)
+    if distill and (recipe.method.name != "distill" or recipe.teacher is None):
+        raise UserError(f"{recipe_path}: distill needs `method: {{name: distill}}` and `teacher: {{run: DIR}}`")
+    run_dir = pretrain(recipe, out, resume, device.value, quiet)
+    if not quiet:
+        print(f"run written to {run_dir}", file=sys.stderr)
+    print(run_dir)
+
+
+@app.command()
+def pretrain(
+    recipe: Annotated[Path, typer.Argument(help="Recipe YAML (see recipes/).")],
+    out: Annotated[str | None, typer.Option(help="Run directory; default runs/<name>.")] = None,
+    set_: SetOpt = None,
+    resume: Annotated[bool, typer.Option(help="Continue from OUT/checkpoints/last.pt.")] = False,
+    device: DeviceOpt = Device.auto,
+    quiet: Annotated[bool, typer.Option(help="No progress output.")] = False,
+):
+    """Learn an encoder from unlabeled data; prints the run directory on stdout.
+
+    `--set train.epochs=0` writes the randomly initialised encoder: the baseline for probes.
+    """
+    _train(recipe, out, set_ or [], resume, device, quiet, distill=False)
+
+
+@app.command()
+def distill(
+    recipe: Annotated[Path, typer.Argument(help="Recipe with `teacher: {run: DIR}` and method distill.")],
+    out: Annotated[str | None, typer.Option(help="Run directory; default runs/<name>.")] = None,
+    set_: SetOpt = None,
+    resume: Annotated[bool, typer.Option(help="Continue from OUT/checkpoints/last.pt.")] = False,
+    device: DeviceOpt = Device.auto,
+    quiet: Annotated[bool, typer.Option(help="No progress output.")] = False,
+):
+    """Compress a teacher run's encoder into the recipe's (smaller) student, without labels."""
+    _train(recipe, out, set_ or [], resume, device, quiet, distill=True)
+
+
+@app.command()
+def probe(
+    run: Annotated[Path, typer.Argument(help="Run directory.")],
+    data: Annotated[
+        str | None,
+        typer.Option(help="Labelled SPEC; builtin:NAME uses its train/test splits, else 80/20."),
+    ] = None,
+    protocol: Annotated[Protocol, typer.Option(help="Which probe(s) to run.")] = Protocol.all,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+    device: DeviceOpt = Device.auto,
+):
+    """Judge a frozen encoder: weighted kNN (k=20, T=0.07), linear probe, RankMe."""
+    from sslctl.jobs.probe import probe as run_probe
+
+    protocols = ["knn", "linear", "rankme"] if protocol == Protocol.all else [protocol.value]
+    result = run_probe(run, data, protocols, _device(device.value))
+    if json_out:
+        print(json.dumps(result))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"probe {run}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in result.items():
+        table.add_row(key, f"{value:.2f}" if isinstance(value, float) and key != "linear_weight_decay" else str(value))
+    Console().print(table)
+
+
+@app.command()
+def embed(
+    run: Annotated[Path, typer.Argument(help="Run directory.")],
+    data: Annotated[str, typer.Option(help="Data SPEC to embed.")],
+    out: Annotated[Path, typer.Option(help="FILE.npy (embeddings) or FILE.npz (x, and y if labelled).")],
+    device: DeviceOpt = Device.auto,
+):
+    """Write the frozen encoder's embeddings of a data source."""
+    from sslctl.jobs.embed import embed as run_embed
+
+    loaded, n = run_embed(run, data, out, _device(device.value))
+    print(f"{n} embeddings of dim {loaded.encoder.embed_dim} -> {out}", file=sys.stderr)
+    print(out)
+
+
+@app.command()
+def coreset(
+    run: Annotated[Path, typer.Argument(help="Run directory whose encoder embeds the pool.")],
+    data: Annotated[str, typer.Option(help="Pool data SPEC.")],
+    budget: Annotated[str, typer.Option(help="Count (e.g. 500) or fraction (e.g. 0.1).")],
+    strategy: Annotated[Strategy, typer.Option(help="Selection strategy.")] = Strategy.kcenter,
+    target: Annotated[str | None, typer.Option(help="Target data SPEC (simcore).")] = None,
+    out: Annotated[str, typer.Option(help="File for the indices, or - for stdout.")] = "-",
+    seed: Annotated[int, typer.Option(help="Seed for kcenter's first pick and random.")] = 0,
+    device: DeviceOpt = Device.auto,
+):
+    """Select a subset of a pool; writes one index per line, in selection order."""
+    from sslctl.jobs.coreset import coreset as run_coreset
+
+    idx = run_coreset(run, data, budget, strategy.value, target, _device(device.value), seed)
+    text = "".join(f"{i}\n" for i in idx.tolist())
+    if out == "-":
+        sys.stdout.write(text)
+    else:
+        Path(out).write_text(text)
+        print(f"{len(idx)} indices -> {out}", file=sys.stderr)
+
+
+@app.command()
+def export(
+    run: Annotated[Path, typer.Argument(help="Run directory.")],
+    format: Annotated[Format, typer.Option("--format", help="onnx or safetensors.")] = Format.onnx,
+    out: Annotated[str | None, typer.Option(help="Output file; default RUN/encoder.<ext>.")] = None,
+    check: Annotated[
+        bool, typer.Option(help="Compare onnxruntime with PyTorch (max abs diff <= 1e-4).")
+    ] = True,
+):
+    """Ship the encoder: ONNX with a dynamic batch axis (normalisation inside), or safetensors."""
+    from sslctl.jobs.export import export as run_export
+
+    path, diff = run_export(run, format.value, out, check)
+    if diff is not None:
+        print(f"onnxruntime check passed: max abs diff {diff:.2e}", file=sys.stderr)
+    print(path)
+
+
+@recipe_app.command("validate")
+def recipe_validate(recipe: Path, set_: SetOpt = None):
+    """Check a recipe; exit 2 with one line per problem."""
+    from sslctl.recipe import load_recipe
+
+    load_recipe(recipe, set_ or [])
+    print(f"{recipe}: ok", file=sys.stderr)
+
+
+@recipe_app.command("show")
+def recipe_show(recipe: Path, set_: SetOpt = None):
+    """Print the resolved recipe (defaults filled in, overrides applied) as YAML."""
+    from sslctl.recipe import dump_recipe, load_recipe
+
+    sys.stdout.write(dump_recipe(load_recipe(recipe, set_ or [])))
+
+
+@recipe_app.command("schema")
+def recipe_schema():
+    """Print the recipe JSON Schema (for editor completion and validation)."""
+    from sslctl.recipe import Recipe
+
+    print(json.dumps(Recipe.model_json_schema(), indent=2))
+
+
+@recipe_app.command("list")
+def recipe_list():
+    """List the ready recipes shipped in recipes/."""
+    for path in sorted(RECIPES_DIR.rglob("*.yaml")):
+        print(path.relative_to(RECIPES_DIR.parent))
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except UserError as exc:
+        _err(str(exc))
+        sys.exit(2)
+    except Interrupted as exc:
+        _err(str(exc))
+        sys.exit(130)
+    except KeyboardInterrupt:
+        _err("interrupted")
+        sys.exit(130)
+    except NonFiniteLoss as exc:
+        _err(str(exc))
+        sys.exit(1)
+    except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
+        import click
+
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        if os.environ.get("SSLCTL_DEBUG"):
+            raise
+        _err(f"{exc.__class__.__name__}: {exc} (set SSLCTL_DEBUG=1 for a traceback)")
+        sys.exit(1)

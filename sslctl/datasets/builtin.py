@@ -1,0 +1,69 @@
+"""Real datasets that ship inside installed packages (see DATASETS.md); nothing is downloaded.
+
+Each loader returns uint8 images (N, C, H, W) and int64 labels. Splits are deterministic: the
+official one where it exists, else a stratified 80/20 split with seed 0.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+
+from sslctl.errors import UserError
+
+FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+
+def _stratified(x: np.ndarray, y: np.ndarray, split: str) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.model_selection import train_test_split
+
+    idx_train, idx_test = train_test_split(
+        np.arange(len(y)), test_size=0.2, stratify=y, random_state=0
+    )
+    idx = idx_train if split == "train" else idx_test
+    return x[idx], y[idx]
+
+
+def _digits(split: str) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    x = np.round(bunch.images * (255.0 / 16.0)).astype(np.uint8)[:, None]
+    return _stratified(x, bunch.target.astype(np.int64), split)
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    with gzip.open(path, "rb") as fh:
+        data = fh.read()
+    ndim = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def _fashion(split: str) -> tuple[np.ndarray, np.ndarray]:
+    prefix = "train" if split == "train" else "t10k"
+    images = FASHION_DIR / f"{prefix}-images-idx3-ubyte.gz"
+    labels = FASHION_DIR / f"{prefix}-labels-idx1-ubyte.gz"
+    if not images.is_file():
+        raise UserError(
+            f"builtin:fashion-mnist needs the Debian package dataset-fashion-mnist ({images} "
+            "missing); install it with: sudo apt-get install -y dataset-fashion-mnist"
+        )
+    return _read_idx(images)[:, None].copy(), _read_idx(labels).astype(np.int64)
+
+
+LOADERS = {"digits": _digits, "fashion-mnist": _fashion}
+
+
+def load_builtin_images(spec: str) -> tuple[np.ndarray, np.ndarray]:
+    """`builtin:NAME[:split]` -> (x uint8 NCHW, y int64); split defaults to train."""
+    parts = spec.split(":")
+    name = parts[1] if len(parts) > 1 else ""
+    split = parts[2] if len(parts) > 2 else "train"
+    if name not in LOADERS:
+        raise UserError(f"{spec}: unknown builtin image dataset; valid: {', '.join(LOADERS)}")
+    if split not in ("train", "test"):
+        raise UserError(f"{spec}: split must be train or test, got {split!r}")
+    return LOADERS[name](split)

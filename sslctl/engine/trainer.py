@@ -1,0 +1,246 @@
+"""The one training loop, for every modality and method: `loss = method(views)`, optimizer and
+schedules, precision, accumulation, EMA teachers, checkpoints, resume, signals and DDP.
+
+Data order is a pure function of (seed, epoch), and the RNG state is checkpointed, so a resumed
+run continues on exactly the batches and augmentations the uninterrupted run would have used.
+Non-finite losses are tracked on the device and checked only at log/checkpoint boundaries,
+so the loop makes no host-device sync between them.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn.parallel import DistributedDataParallel
+
+from sslctl.engine import distributed as ddp
+from sslctl.engine.checkpoint import load_checkpoint, save_checkpoint
+from sslctl.engine.logging import TrainLog
+from sslctl.engine.optim import (
+    build_optimizer,
+    ema_update,
+    lr_at,
+    momentum_at,
+    set_schedule,
+    wd_at,
+)
+from sslctl.errors import Interrupted, NonFiniteLoss, UserError
+from sslctl.methods.base import Method
+from sslctl.modalities.base import Modality, Samples
+from sslctl.recipe import Recipe
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda: no CUDA device is available")
+    return torch.device(name)
+
+
+@dataclass
+class Plan:
+    steps_per_epoch: int
+    total_steps: int
+    global_batch: int
+
+
+class Trainer:
+    def __init__(
+        self,
+        method: Method,
+        modality: Modality,
+        samples: Samples,
+        recipe: Recipe,
+        run_dir: Path,
+        device: torch.device,
+        quiet: bool = False,
+    ) -> None:
+        self.method = method.to(device)
+        self.modality = modality
+        self.samples = samples
+        self.recipe = recipe
+        self.run_dir = run_dir
+        self.device = device
+        self.quiet = quiet
+        self.world, self.rank = ddp.world_size(), ddp.rank()
+        t = recipe.train
+        per_update = t.batch_size * t.accumulate * self.world
+        steps = len(samples) // per_update
+        if steps == 0 and t.epochs > 0:
+            raise UserError(
+                f"train.batch_size: {t.batch_size} x accumulate {t.accumulate} x {self.world} "
+                f"process(es) exceeds the {len(samples)} training samples"
+            )
+        self.plan = Plan(steps, steps * t.epochs, per_update)
+        if self.world > 1:
+            self.method = ddp.convert_batchnorm(self.method).to(device)
+            self.model = DistributedDataParallel(self.method, find_unused_parameters=False)
+        else:
+            self.model = self.method
+        if t.compile:
+            self.model = torch.compile(self.model)
+        self.opt = build_optimizer(self.method, recipe.optim)
+        bf16 = t.precision == "bf16" or (t.precision == "auto" and device.type == "cuda")
+        self.autocast = (
+            torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
+        )
+        self.step = 0
+        self._stop_signal: int | None = None
+
+    # ------------------------------------------------------------ state
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.run_dir / "checkpoints" / "last.pt"
+
+    def state(self) -> dict:
+        """Everything a resume needs; the loop draws randomness only from torch's generators."""
+        rng = {"torch": torch.get_rng_state()}
+        if self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        return {
+            "step": self.step,
+            "method": self.method.state_dict(),
+            "optimizer": self.opt.state_dict(),
+            "rng": rng,
+        }
+
+    def resume(self) -> None:
+        state = load_checkpoint(self.checkpoint_path)
+        self.method.load_state_dict(state["method"])
+        self.opt.load_state_dict(state["optimizer"])
+        self.step = int(state["step"])
+        torch.set_rng_state(state["rng"]["torch"])
+        if "cuda" in state["rng"] and self.device.type == "cuda":
+            torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
+        self._truncate_metrics()
+
+    def _truncate_metrics(self) -> None:
+        """Drop log lines written after the checkpoint; the resumed run writes them again."""
+        import json
+
+        path = self.run_dir / "metrics.jsonl"
+        if path.is_file() and ddp.is_main():
+            lines = [ln for ln in path.read_text().splitlines() if ln.strip()]
+            kept = [ln for ln in lines if json.loads(ln)["step"] <= self.step]
+            path.write_text("".join(ln + "\n" for ln in kept))
+
+    def save(self) -> None:
+        if ddp.is_main():
+            save_checkpoint(self.checkpoint_path, self.state())
+
+    # ------------------------------------------------------------ loop
+    def _order(self, epoch: int) -> torch.Tensor:
+        g = torch.Generator().manual_seed(self.recipe.seed * 1_000_003 + epoch)
+        return torch.randperm(len(self.samples), generator=g)
+
+    def _micro_batches(self, step: int):
+        """Yield this rank's index slices for every micro-batch of optimizer step `step`."""
+        epoch, within = divmod(step, self.plan.steps_per_epoch)
+        order = self._order(epoch)
+        b, acc = self.recipe.train.batch_size, self.recipe.train.accumulate
+        for micro in range(acc):
+            start = (within * acc + micro) * b * self.world + self.rank * b
+            yield order[start : start + b]
+
+    def _handle_signal(self, signum, frame) -> None:
+        self._stop_signal = signum
+
+    def _check_finite(self, bad_step: torch.Tensor) -> None:
+        bad = int(bad_step.item())
+        if bad >= 0:
+            raise NonFiniteLoss(
+                f"loss became NaN/inf at step {bad}; stopped without saving "
+                f"(last good checkpoint: {self.checkpoint_path})"
+            )
+
+    def fit(self) -> None:
+        plan = self.plan
+        handlers = {s: signal.signal(s, self._handle_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        metrics = self.run_dir / "metrics.jsonl" if ddp.is_main() else None
+        log = TrainLog(metrics, plan.total_steps, self.step, self.quiet or not ddp.is_main())
+        try:
+            self._loop(log)
+        finally:
+            log.close()
+            for s, h in handlers.items():
+                signal.signal(s, h)
+
+    def _loop(self, log: TrainLog) -> None:
+        t, plan, method = self.recipe.train, self.plan, self.method
+        bad_step = torch.tensor(-1, device=self.device)
+        loss_sum = torch.zeros((), device=self.device)
+        terms_sum: dict[str, torch.Tensor] = {}
+        last_time, last_step = time.perf_counter(), self.step
+        self.model.train()
+        while self.step < plan.total_steps:
+            step = self.step
+            method.progress = step / plan.steps_per_epoch
+            lr = lr_at(self.recipe.optim, step, plan.total_steps, plan.steps_per_epoch)
+            set_schedule(self.opt, lr, wd_at(self.recipe.optim, step, plan.total_steps))
+            for i, index in enumerate(self._micro_batches(step)):
+                x = self.modality.batch(self.samples, index, self.device)
+                sync = i == t.accumulate - 1 or self.world == 1
+                with self.autocast, (nullcontext() if sync else self.model.no_sync()):
+                    views = self.modality.views(x, method.view_plan)
+                    loss, terms = self.model(views)
+                    (loss / t.accumulate).backward()
+            if t.grad_clip:
+                torch.nn.utils.clip_grad_norm_(method.parameters(), t.grad_clip)
+            self.opt.step()
+            self.opt.zero_grad(set_to_none=True)
+            if method.teacher_momentum is not None:
+                m = momentum_at(method.teacher_momentum, step, plan.total_steps)
+                for student, teacher in method.ema_pairs():
+                    ema_update(student, teacher, m)
+            loss = loss.detach()
+            bad_step = torch.where(~torch.isfinite(loss) & (bad_step < 0), step, bad_step)
+            loss_sum += loss
+            for k, v in terms.items():
+                terms_sum[k] = terms_sum.get(k, 0) + v.detach().float()
+            self.step += 1
+            done = self.step == plan.total_steps
+            if self.step % t.log_every == 0 or done:
+                self._check_finite(bad_step)
+                n = self.step - last_step
+                now = time.perf_counter()
+                record = {
+                    "step": self.step,
+                    "epoch": round(self.step / plan.steps_per_epoch, 4),
+                    "loss": float(loss_sum) / n,
+                    "lr": lr,
+                    "throughput": n * plan.global_batch / max(now - last_time, 1e-9),
+                }
+                record.update({k: float(v) / n for k, v in terms_sum.items()})
+                log.log(record)
+                loss_sum.zero_()
+                terms_sum = {}
+                last_time, last_step = now, self.step
+            if self.step % t.checkpoint_every == 0 or done:
+                self._check_finite(bad_step)
+                self.save()
+            if self._stop_requested():
+                self._check_finite(bad_step)
+                self.save()
+                raise Interrupted(f"stopped at step {self.step}; resume with --resume")
+
+    def _stop_requested(self) -> bool:
+        flag = self._stop_signal is not None
+        if self.world > 1:
+            t = torch.tensor(float(flag), device=self.device)
+            torch.distributed.all_reduce(t)
+            flag = bool(t.item() > 0)
+        return flag

@@ -1,0 +1,63 @@
+"""pretrain (and distill, which is pretrain with a teacher): recipe -> run directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from sslctl.engine import distributed as ddp
+from sslctl.engine.trainer import Trainer, pick_device, seed_everything
+from sslctl.errors import UserError
+from sslctl.methods import build_method
+from sslctl.modalities import get_modality
+from sslctl.recipe import Recipe
+from sslctl.rundir import load_run, write_encoder, write_recipe
+
+
+def _device(name: str) -> torch.device:
+    device = pick_device(name)
+    ddp.init_from_env(device)
+    if device.type == "cuda" and ddp.world_size() > 1:
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+        torch.cuda.set_device(device)
+    return device
+
+
+def pretrain(
+    recipe: Recipe, out: str | None = None, resume: bool = False, device: str = "auto",
+    quiet: bool = False,
+) -> Path:
+    run_dir = Path(out or f"runs/{recipe.name}")
+    ckpt = run_dir / "checkpoints" / "last.pt"
+    if resume and not ckpt.is_file():
+        raise UserError(f"{run_dir}: --resume given but {ckpt} does not exist")
+    if not resume and ckpt.is_file():
+        raise UserError(f"{run_dir}: already holds a run; pass --resume or choose another --out")
+    dev = _device(device)
+    seed_everything(recipe.seed)
+    modality_cls = get_modality(recipe.data.modality)
+    samples = modality_cls.load_training_samples(recipe.data)
+    modality = modality_cls.for_training(recipe.data, samples)
+    encoder = modality.build_encoder(recipe.encoder)
+    teacher = None
+    if recipe.teacher is not None:
+        teacher_run = load_run(recipe.teacher.run)
+        if teacher_run.modality.input_spec["modality"] != modality.input_spec["modality"]:
+            raise UserError("teacher.run: the teacher was trained on another modality")
+        teacher = teacher_run.encoder
+    elif recipe.method.name == "distill":
+        raise UserError("teacher: method 'distill' needs `teacher: {run: RUN_DIR}`")
+    method = build_method(recipe.method, encoder, teacher)
+    torch.manual_seed(recipe.seed + 1000 * ddp.rank())  # per-rank augmentation streams
+    if ddp.is_main():
+        write_recipe(run_dir, recipe)
+    trainer = Trainer(method, modality, samples, recipe, run_dir, dev, quiet)
+    if resume:
+        trainer.resume()
+    trainer.fit()
+    trainer.save()
+    if ddp.is_main():
+        write_encoder(run_dir, recipe, modality, method.encoder.cpu())
+    return run_dir

@@ -1,0 +1,63 @@
+"""probe: judge a frozen encoder with weighted kNN, a linear probe and RankMe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from sslctl.errors import UserError
+from sslctl.eval.knn import knn_top1
+from sslctl.eval.linear import linear_top1
+from sslctl.eval.rankme import rankme
+from sslctl.jobs.embed import embed_samples
+from sslctl.modalities import Samples
+from sslctl.rundir import load_run
+
+
+def _split(samples: Samples) -> tuple[Samples, Samples]:
+    """Stratified 80/20 split with seed 0, for a --data source that has no test split."""
+    from sklearn.model_selection import train_test_split
+
+    idx = torch.arange(len(samples))
+    tr, te = train_test_split(idx.numpy(), test_size=0.2, stratify=samples.y.numpy(), random_state=0)
+    pick = lambda i: Samples(samples.x[i], samples.y[i], samples.source)  # noqa: E731
+    return pick(torch.from_numpy(tr)), pick(torch.from_numpy(te))
+
+
+def _sources(run_probe, data: str | None) -> tuple[str, str | None]:
+    if data is None:
+        if not run_probe.train or not run_probe.test:
+            raise UserError("probe.train/probe.test: the run's recipe names no probe data; pass --data")
+        return run_probe.train, run_probe.test
+    if data.startswith("builtin:") and data.count(":") == 1:
+        return f"{data}:train", f"{data}:test"
+    return data, None
+
+
+def probe(run: str | Path, data: str | None, protocols: list[str], device: torch.device) -> dict:
+    loaded = load_run(run)
+    spec = loaded.recipe.probe
+    train_src, test_src = _sources(spec, data)
+    train = loaded.modality.load(train_src)
+    if train.y is None:
+        raise UserError(f"{train_src}: probe data needs labels")
+    if test_src is None:
+        train, test = _split(train)
+    else:
+        test = loaded.modality.load(test_src)
+        if test.y is None:
+            raise UserError(f"{test_src}: probe data needs labels")
+    f_train = embed_samples(loaded.encoder, loaded.modality, train, device)
+    f_test = embed_samples(loaded.encoder, loaded.modality, test, device)
+    result: dict = {}
+    if "knn" in protocols:
+        result["knn_top1"] = knn_top1(f_train, train.y, f_test, test.y, spec.k, spec.temperature)
+    if "linear" in protocols:
+        result["linear_top1"], result["linear_weight_decay"] = linear_top1(
+            f_train, train.y, f_test, test.y
+        )
+    if "rankme" in protocols:
+        result["rankme"] = rankme(f_train)
+    result.update(n_train=len(train), n_test=len(test), dim=int(f_train.shape[1]))
+    return result

@@ -1,0 +1,41 @@
+"""Barlow Twins (Zbontar et al. 2021): drive the cross-correlation of the two views' embeddings,
+standardised over the global batch, to the identity."""
+
+from __future__ import annotations
+
+import torch
+
+from sslctl.engine.distributed import gather_with_grad
+from sslctl.methods.base import Method, mlp
+from sslctl.modalities.base import ViewPlan
+from sslctl.recipe import BarlowSpec
+
+
+def off_diagonal(m: torch.Tensor) -> torch.Tensor:
+    n = m.shape[0]
+    return m.flatten()[:-1].view(n - 1, n + 1)[:, 1:].flatten()
+
+
+def barlow_loss(z1: torch.Tensor, z2: torch.Tensor, lambd: float) -> tuple[torch.Tensor, ...]:
+    z1, z2 = gather_with_grad(z1), gather_with_grad(z2)
+    n = z1.shape[0]
+    z1 = (z1 - z1.mean(0)) / z1.std(0, unbiased=False).clamp(min=1e-6)
+    z2 = (z2 - z2.mean(0)) / z2.std(0, unbiased=False).clamp(min=1e-6)
+    c = z1.T @ z2 / n
+    on_diag = (torch.diagonal(c) - 1).pow(2).sum()
+    off_diag = off_diagonal(c).pow(2).sum()
+    return on_diag + lambd * off_diag, on_diag, off_diag
+
+
+class BarlowTwins(Method):
+    view_plan = ViewPlan(preset="byol")
+
+    def __init__(self, encoder, spec: BarlowSpec) -> None:
+        super().__init__(encoder)
+        self.lambd = spec.lambd
+        self.projector = mlp([encoder.embed_dim, spec.proj_hidden, spec.proj_hidden, spec.proj_dim])
+
+    def forward(self, views):
+        z1, z2 = (self.projector(self.encoder(v)) for v in views[:2])
+        loss, on_diag, off_diag = barlow_loss(z1.float(), z2.float(), self.lambd)
+        return loss, {"on_diag": on_diag.detach(), "off_diag": off_diag.detach()}

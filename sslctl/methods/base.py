@@ -1,0 +1,53 @@
+"""What every method is to the engine: `loss, terms = method(views)` plus optional EMA teacher.
+
+Methods see only embeddings (and, for masked ones, tokens) so each serves every modality.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from sslctl.encoders.base import Encoder
+from sslctl.modalities.base import ViewPlan
+
+
+def mlp(dims: list[int], last_bn: bool = False, bias_last: bool = True) -> nn.Sequential:
+    """Linear-BN-ReLU stack, the projector/predictor shape used by SimCLR, BYOL, Barlow, VICReg."""
+    layers: list[nn.Module] = []
+    for i in range(len(dims) - 2):
+        layers += [nn.Linear(dims[i], dims[i + 1], bias=False), nn.BatchNorm1d(dims[i + 1])]
+        layers.append(nn.ReLU(inplace=True))
+    layers.append(nn.Linear(dims[-2], dims[-1], bias=bias_last))
+    if last_bn:
+        layers.append(nn.BatchNorm1d(dims[-1], affine=False))
+    return nn.Sequential(*layers)
+
+
+class Method(nn.Module):
+    """Base: subclasses set `view_plan`, implement `forward`, and may declare an EMA teacher."""
+
+    view_plan = ViewPlan()
+    teacher_momentum: float | None = None  # base EMA momentum; None: no teacher
+
+    def __init__(self, encoder: Encoder) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.progress = 0.0  # fractional epoch, set by the engine before each step
+
+    def forward(self, views: list[torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        raise NotImplementedError
+
+    def ema_pairs(self) -> list[tuple[nn.Module, nn.Module]]:
+        """(student, teacher) module pairs the engine moves by EMA after each update."""
+        return []
+
+
+def copy_frozen(module: nn.Module) -> nn.Module:
+    """A gradient-free deep copy, the starting point of an EMA teacher."""
+    import copy
+
+    teacher = copy.deepcopy(module)
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    return teacher

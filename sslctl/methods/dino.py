@@ -1,0 +1,100 @@
+"""DINO (Caron et al. 2021): a student matches an EMA teacher's centred, sharpened softmax over
+K prototypes, across multi-crop views; the teacher sees only the global crops."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from sslctl.engine.distributed import all_reduce_sum, world_size
+from sslctl.methods.base import Method, copy_frozen
+from sslctl.modalities.base import ViewPlan
+from sslctl.recipe import DINOSpec
+
+
+class DINOHead(nn.Module):
+    """3-layer GELU MLP to a bottleneck, L2-normalised, then a weight-normalised prototype layer
+    with its norm fixed to 1 (the paper's norm_last_layer=True)."""
+
+    def __init__(self, in_dim: int, spec: DINOSpec) -> None:
+        super().__init__()
+        h, b = spec.hidden_dim, spec.bottleneck_dim
+        self.mlp = nn.Sequential(
+            nn.Linear(in_dim, h), nn.GELU(), nn.Linear(h, h), nn.GELU(), nn.Linear(h, b)
+        )
+        self.prototypes = nn.Parameter(torch.empty(spec.out_dim, b))
+        nn.init.trunc_normal_(self.prototypes, std=0.02)
+        for m in self.mlp:
+            if isinstance(m, nn.Linear):
+                nn.init.trunc_normal_(m.weight, std=0.02)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.normalize(self.mlp(x), dim=-1)
+        return x @ F.normalize(self.prototypes, dim=-1).T
+
+
+def dino_loss(
+    student: list[torch.Tensor], teacher: list[torch.Tensor], center: torch.Tensor, s_temp: float,
+    t_temp: float
+) -> torch.Tensor:
+    """Cross-entropy of every student view against every teacher view except itself."""
+    targets = [F.softmax((t - center) / t_temp, dim=-1) for t in teacher]
+    total, terms = 0.0, 0
+    for iq, q in enumerate(targets):
+        for v, s in enumerate(student):
+            if v == iq:
+                continue
+            total = total + torch.sum(-q * F.log_softmax(s / s_temp, dim=-1), dim=-1).mean()
+            terms += 1
+    return total / terms
+
+
+class DINO(Method):
+    def __init__(self, encoder, spec: DINOSpec) -> None:
+        super().__init__(encoder)
+        self.spec = spec
+        self.teacher_momentum = spec.momentum
+        self.view_plan = ViewPlan(
+            n_global=2, n_local=spec.local_crops, local_size_ratio=spec.local_size_ratio, preset="dino"
+        )
+        self.head = DINOHead(encoder.embed_dim, spec)
+        self.teacher_encoder = copy_frozen(encoder)
+        self.teacher_head = copy_frozen(self.head)
+        self.register_buffer("center", torch.zeros(1, spec.out_dim))
+
+    def ema_pairs(self):
+        return [(self.encoder, self.teacher_encoder), (self.head, self.teacher_head)]
+
+    def teacher_temperature(self) -> float:
+        s = self.spec
+        if self.progress >= s.warmup_teacher_temp_epochs:
+            return s.teacher_temp
+        frac = self.progress / s.warmup_teacher_temp_epochs
+        return s.warmup_teacher_temp + frac * (s.teacher_temp - s.warmup_teacher_temp)
+
+    def _student(self, views: list[torch.Tensor]) -> list[torch.Tensor]:
+        out: list[torch.Tensor] = []
+        for group in (views[:2], views[2:]):  # one forward per resolution
+            if group:
+                emb = self.head(self.encoder(torch.cat(group)))
+                out += list(emb.float().chunk(len(group)))
+        return out
+
+    def forward(self, views):
+        student = self._student(views)
+        with torch.no_grad():
+            teacher = self.teacher_head(self.teacher_encoder(torch.cat(views[:2]))).float()
+        loss = dino_loss(
+            student, list(teacher.chunk(2)), self.center, self.spec.student_temp,
+            self.teacher_temperature(),
+        )
+        self._update_center(teacher)
+        return loss, {"teacher_temp": torch.tensor(self.teacher_temperature())}
+
+    @torch.no_grad()
+    def _update_center(self, teacher: torch.Tensor) -> None:
+        batch_center = all_reduce_sum(teacher.sum(0, keepdim=True)) / (len(teacher) * world_size())
+        m = self.spec.center_momentum
+        self.center.mul_(m).add_(batch_center, alpha=1 - m)

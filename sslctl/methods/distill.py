@@ -1,0 +1,33 @@
+"""Label-free distillation: a student's projected embedding matches a frozen teacher's embedding
+by cosine, on the same augmented view (as in SEED/CompRess-style embedding distillation)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from sslctl.encoders.base import Encoder
+from sslctl.methods.base import Method, copy_frozen, mlp
+from sslctl.modalities.base import ViewPlan
+from sslctl.recipe import DistillSpec
+
+
+class Distill(Method):
+    view_plan = ViewPlan(n_global=1, preset="simclr")
+
+    def __init__(self, encoder: Encoder, spec: DistillSpec, teacher: Encoder) -> None:
+        super().__init__(encoder)
+        self.teacher = copy_frozen(teacher).eval()
+        self.projector = mlp([encoder.embed_dim, spec.proj_hidden, teacher.embed_dim])
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.teacher.eval()  # the teacher's BatchNorm statistics stay frozen
+        return self
+
+    def forward(self, views):
+        with torch.no_grad():
+            target = self.teacher(views[0]).float()
+        pred = self.projector(self.encoder(views[0])).float()
+        loss = (1 - F.cosine_similarity(pred, target, dim=-1)).mean()
+        return loss, {}

@@ -1,0 +1,90 @@
+"""MAE (He et al. 2022): encode a random 25% of patches with a timm ViT, reconstruct the masked
+patches' (per-patch normalised) pixels with a light decoder; loss only on masked patches."""
+
+from __future__ import annotations
+
+import torch
+from timm.models.vision_transformer import Block
+from torch import nn
+
+from sslctl.errors import UserError
+from sslctl.methods.base import Method
+from sslctl.modalities.base import ViewPlan
+from sslctl.recipe import MAESpec
+
+
+def patchify(x: torch.Tensor, p: int) -> torch.Tensor:
+    b, c, h, w = x.shape
+    x = x.reshape(b, c, h // p, p, w // p, p)
+    return torch.einsum("bchpwq->bhwpqc", x).reshape(b, (h // p) * (w // p), p * p * c)
+
+
+def random_masking(tokens: torch.Tensor, ratio: float) -> tuple[torch.Tensor, ...]:
+    """Per-sample shuffle by random noise; keep the first (1-ratio) share. mask: 1 = removed."""
+    b, n, d = tokens.shape
+    keep = max(1, int(n * (1 - ratio)))
+    ids_shuffle = torch.argsort(torch.rand(b, n, device=tokens.device), dim=1)
+    ids_restore = torch.argsort(ids_shuffle, dim=1)
+    kept = torch.gather(tokens, 1, ids_shuffle[:, :keep, None].expand(-1, -1, d))
+    mask = torch.ones(b, n, device=tokens.device)
+    mask[:, :keep] = 0
+    return kept, torch.gather(mask, 1, ids_restore), ids_restore
+
+
+class MAE(Method):
+    view_plan = ViewPlan(n_global=1, preset="mae")
+
+    def __init__(self, encoder, spec: MAESpec) -> None:
+        super().__init__(encoder)
+        bb = encoder.backbone
+        if not all(hasattr(bb, a) for a in ("patch_embed", "blocks", "pos_embed", "cls_token")):
+            raise UserError("method.name: mae needs a ViT encoder (e.g. vit_tiny_patch16_224)")
+        if bb.num_prefix_tokens != 1 or bb.pos_embed is None:
+            raise UserError("encoder: mae supports ViTs with one class token and a pos_embed")
+        self.spec = spec
+        self.patch = bb.patch_embed.patch_size[0]
+        n_patches = bb.patch_embed.num_patches
+        chans = bb.patch_embed.proj.in_channels
+        d, dd = encoder.embed_dim, spec.decoder_dim
+        self.decoder_embed = nn.Linear(d, dd)
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, dd))
+        self.decoder_pos = nn.Parameter(torch.zeros(1, n_patches + 1, dd))
+        self.decoder_blocks = nn.Sequential(
+            *[Block(dd, spec.decoder_heads, mlp_ratio=4.0, qkv_bias=True) for _ in range(spec.decoder_depth)]
+        )
+        self.decoder_norm = nn.LayerNorm(dd)
+        self.decoder_pred = nn.Linear(dd, self.patch * self.patch * chans)
+        nn.init.trunc_normal_(self.mask_token, std=0.02)
+        nn.init.trunc_normal_(self.decoder_pos, std=0.02)
+
+    def _encode(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        bb = self.encoder.backbone
+        tokens = bb.patch_embed(x)
+        prefix_pos = 0 if bb.no_embed_class else 1
+        tokens = tokens + bb.pos_embed[:, prefix_pos:]
+        kept, mask, ids_restore = random_masking(tokens, self.spec.mask_ratio)
+        cls = bb.cls_token + (bb.pos_embed[:, :1] if prefix_pos else 0)
+        h = torch.cat([cls.expand(len(kept), -1, -1), kept], dim=1)
+        h = bb.norm(bb.blocks(bb.norm_pre(h)))
+        return h, mask, ids_restore
+
+    def _decode(self, h: torch.Tensor, ids_restore: torch.Tensor) -> torch.Tensor:
+        h = self.decoder_embed(h)
+        b, n = ids_restore.shape
+        fill = self.mask_token.expand(b, n + 1 - h.shape[1], -1)
+        patches = torch.cat([h[:, 1:], fill], dim=1)
+        patches = torch.gather(patches, 1, ids_restore[..., None].expand(-1, -1, h.shape[2]))
+        h = torch.cat([h[:, :1], patches], dim=1) + self.decoder_pos
+        return self.decoder_pred(self.decoder_norm(self.decoder_blocks(h)))[:, 1:]
+
+    def forward(self, views):
+        x = self.encoder.normalize(views[0])
+        h, mask, ids_restore = self._encode(x)
+        pred = self._decode(h, ids_restore).float()
+        target = patchify(x, self.patch).float()
+        if self.spec.norm_pix_loss:
+            mean, var = target.mean(-1, keepdim=True), target.var(-1, keepdim=True)
+            target = (target - mean) / (var + 1e-6).sqrt()
+        per_patch = (pred - target).pow(2).mean(-1)
+        loss = (per_patch * mask).sum() / mask.sum()
+        return loss, {}

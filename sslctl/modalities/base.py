@@ -1,0 +1,58 @@
+"""What the engine and jobs may ask of a modality; they know nothing else about the data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import torch
+
+from sslctl.encoders.base import Encoder
+
+
+@dataclass
+class Samples:
+    """A data source held in memory: raw samples plus optional integer labels."""
+
+    x: torch.Tensor
+    y: torch.Tensor | None
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+
+@dataclass(frozen=True)
+class ViewPlan:
+    """Which views a method wants: global views, local (multi-crop) views and the preset."""
+
+    n_global: int = 2
+    n_local: int = 0
+    local_size_ratio: float = 96 / 224
+    preset: str = "simclr"
+
+
+class Modality(Protocol):
+    """One per data kind. `input_spec` is what encoder.json records and what rebuilds it later."""
+
+    input_spec: dict[str, Any]
+
+    @classmethod
+    def load_training_samples(cls, data: Any) -> Samples: ...
+
+    @classmethod
+    def for_training(cls, data: Any, train: Samples) -> Modality:
+        """Fit input statistics on the training samples (they go into encoder.json)."""
+        ...
+
+    def load(self, spec: str) -> Samples: ...
+
+    def batch(self, samples: Samples, index: torch.Tensor, device: torch.device) -> torch.Tensor:
+        """Raw samples at `index` as the float model input, on `device`, not augmented."""
+        ...
+
+    def views(self, x: torch.Tensor, plan: ViewPlan) -> list[torch.Tensor]: ...
+
+    def build_encoder(self, spec: Any) -> Encoder: ...
+
+    def export_example(self, batch: int) -> torch.Tensor: ...

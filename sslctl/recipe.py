@@ -1,0 +1,300 @@
+"""Recipe models: the one validated description of a job.
+
+Every field carries a description so `sslctl recipe schema` yields a JSON Schema editors can use.
+Unknown keys are errors. `method` and `data` are discriminated unions (on `name` and `modality`),
+so each method and modality validates its own parameters; adding one is a class plus a union line.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from sslctl.errors import UserError
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+
+# ---------------------------------------------------------------- data
+class ImageAugSpec(Strict):
+    """Overrides of the method's augmentation preset; unset fields keep the preset's value."""
+
+    preset: Literal["simclr", "byol", "dino", "mae", "none"] | None = Field(
+        None, description="Augmentation parameter set; default: the one the method's paper uses."
+    )
+    crop_scale: tuple[float, float] | None = Field(
+        None, description="Random resized crop area range, as a fraction of the image."
+    )
+    jitter_prob: float | None = Field(None, ge=0, le=1, description="Colour jitter probability.")
+    grayscale_prob: float | None = Field(None, ge=0, le=1, description="Grayscale probability.")
+    blur_prob: float | None = Field(None, ge=0, le=1, description="Gaussian blur probability.")
+    solarize_prob: float | None = Field(None, ge=0, le=1, description="Solarization probability.")
+    local_crops: int | None = Field(None, ge=0, description="DINO multi-crop: number of local crops.")
+
+
+class ImageDataSpec(Strict):
+    modality: Literal["image"] = Field(description="Data modality.")
+    train: str = Field(
+        description="Training data: folder (optional class subfolders), .npz with x[/y], "
+        "or builtin:NAME[:split] (digits, fashion-mnist)."
+    )
+    image_size: int = Field(32, gt=0, description="Side of the square images the encoder sees.")
+    channels: Literal[1, 3] | None = Field(
+        None, description="Force 1 or 3 channels; default: what the data has."
+    )
+    augment: ImageAugSpec = Field(
+        default_factory=ImageAugSpec, description="Augmentation overrides."
+    )
+
+
+DataSpec = Annotated[ImageDataSpec, Field(discriminator="modality")]
+
+
+# ---------------------------------------------------------------- encoder
+class EncoderSpec(Strict):
+    name: str = Field(description="timm model name for images (e.g. resnet18, vit_tiny_patch16_224).")
+    weights: str | None = Field(
+        None, description="Local .safetensors/.pt file to initialise from; never downloads."
+    )
+    kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="Extra keyword arguments for the model constructor."
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, name: str) -> str:
+        from sslctl.encoders import known_encoder, suggest_encoders
+
+        if not known_encoder(name):
+            raise ValueError(f"unknown encoder '{name}'; close matches: {suggest_encoders(name)}")
+        return name
+
+
+# ---------------------------------------------------------------- methods
+class _Head(Strict):
+    proj_hidden: int = Field(2048, gt=0, description="Projector hidden width.")
+    proj_dim: int = Field(128, gt=0, description="Projector output width.")
+
+
+class SimCLRSpec(_Head):
+    name: Literal["simclr"] = Field(description="SimCLR: NT-Xent over two views (Chen et al. 2020).")
+    temperature: float = Field(0.2, gt=0, description="Softmax temperature of NT-Xent.")
+
+
+class BYOLSpec(_Head):
+    name: Literal["byol"] = Field(description="BYOL: predictor + EMA target (Grill et al. 2020).")
+    proj_hidden: int = Field(4096, gt=0, description="Projector and predictor hidden width.")
+    proj_dim: int = Field(256, gt=0, description="Projector output width.")
+    momentum: float = Field(
+        0.996, gt=0, lt=1, description="Base EMA momentum, cosine-increased to 1 over training."
+    )
+
+
+class BarlowSpec(_Head):
+    name: Literal["barlow"] = Field(description="Barlow Twins (Zbontar et al. 2021).")
+    proj_hidden: int = Field(2048, gt=0, description="Projector hidden width (paper: 8192).")
+    proj_dim: int = Field(2048, gt=0, description="Projector output width (paper: 8192).")
+    lambd: float = Field(0.0051, gt=0, description="Weight of the off-diagonal redundancy term.")
+
+
+class VICRegSpec(_Head):
+    name: Literal["vicreg"] = Field(description="VICReg (Bardes et al. 2022).")
+    proj_hidden: int = Field(2048, gt=0, description="Expander hidden width (paper: 8192).")
+    proj_dim: int = Field(2048, gt=0, description="Expander output width (paper: 8192).")
+    sim_coeff: float = Field(25.0, ge=0, description="Invariance (MSE) weight.")
+    std_coeff: float = Field(25.0, ge=0, description="Variance hinge weight.")
+    cov_coeff: float = Field(1.0, ge=0, description="Covariance weight.")
+
+
+class DINOSpec(Strict):
+    name: Literal["dino"] = Field(description="DINO self-distillation (Caron et al. 2021).")
+    out_dim: int = Field(4096, gt=0, description="Prototype count K (paper: 65536).")
+    hidden_dim: int = Field(2048, gt=0, description="Head MLP hidden width.")
+    bottleneck_dim: int = Field(256, gt=0, description="Head bottleneck width.")
+    student_temp: float = Field(0.1, gt=0, description="Student softmax temperature.")
+    teacher_temp: float = Field(0.04, gt=0, description="Final teacher temperature.")
+    warmup_teacher_temp: float = Field(0.04, gt=0, description="Initial teacher temperature.")
+    warmup_teacher_temp_epochs: float = Field(
+        0, ge=0, description="Epochs of linear teacher-temperature warm-up."
+    )
+    center_momentum: float = Field(0.9, ge=0, lt=1, description="Centre EMA momentum.")
+    momentum: float = Field(0.996, gt=0, lt=1, description="Base teacher EMA momentum.")
+    local_crops: int = Field(6, ge=0, description="Number of local crops (multi-crop).")
+    local_size_ratio: float = Field(
+        96 / 224, gt=0, le=1, description="Local crop side as a fraction of image_size."
+    )
+
+
+class MAESpec(Strict):
+    name: Literal["mae"] = Field(description="Masked autoencoder (He et al. 2022); ViT encoders only.")
+    mask_ratio: float = Field(0.75, gt=0, lt=1, description="Fraction of patches masked.")
+    decoder_dim: int = Field(128, gt=0, description="Decoder width.")
+    decoder_depth: int = Field(2, gt=0, description="Decoder transformer blocks.")
+    decoder_heads: int = Field(4, gt=0, description="Decoder attention heads.")
+    norm_pix_loss: bool = Field(True, description="Regress per-patch normalised pixels.")
+
+
+class DistillSpec(Strict):
+    name: Literal["distill"] = Field(
+        description="Label-free distillation: cosine between student projection and teacher embedding."
+    )
+    proj_hidden: int = Field(1024, gt=0, description="Student projector hidden width.")
+
+
+MethodSpec = Annotated[
+    SimCLRSpec | BYOLSpec | BarlowSpec | VICRegSpec | DINOSpec | MAESpec | DistillSpec,
+    Field(discriminator="name"),
+]
+METHOD_NAMES = ["simclr", "byol", "barlow", "vicreg", "dino", "mae", "distill"]
+
+
+# ---------------------------------------------------------------- optim / train / probe
+class OptimSpec(Strict):
+    name: Literal["adamw", "lars", "sgd"] = Field("adamw", description="Optimizer.")
+    lr: float = Field(1e-3, gt=0, description="Peak learning rate (absolute, not batch-scaled).")
+    min_lr: float = Field(0.0, ge=0, description="Learning rate at the end of the cosine.")
+    weight_decay: float = Field(1e-4, ge=0, description="Weight decay at the start.")
+    weight_decay_end: float | None = Field(
+        None, ge=0, description="Weight decay at the end (cosine); default: constant."
+    )
+    warmup_epochs: float = Field(1.0, ge=0, description="Linear learning-rate warm-up, in epochs.")
+    schedule: Literal["cosine", "constant"] = Field("cosine", description="Shape after warm-up.")
+    momentum: float = Field(0.9, ge=0, lt=1, description="Momentum for lars and sgd.")
+    betas: tuple[float, float] = Field((0.9, 0.999), description="AdamW betas.")
+
+
+class TrainSpec(Strict):
+    epochs: int = Field(20, ge=0, description="Epochs; 0 writes the random-init encoder (baseline).")
+    batch_size: int = Field(256, gt=0, description="Batch size per process.")
+    accumulate: int = Field(1, gt=0, description="Gradient accumulation steps per update.")
+    grad_clip: float | None = Field(None, gt=0, description="Max gradient norm; none by default.")
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto", description="auto: bf16 autocast on GPU, fp32 on CPU."
+    )
+    num_workers: int | Literal["auto"] = Field(
+        "auto", description="Data workers (in-memory data needs none; kept for recipe symmetry)."
+    )
+    compile: bool = Field(False, description="Wrap the method in torch.compile.")
+    log_every: int = Field(10, gt=0, description="Steps between metrics.jsonl lines.")
+    checkpoint_every: int = Field(500, gt=0, description="Steps between checkpoints.")
+
+
+class ProbeSpec(Strict):
+    train: str | None = Field(None, description="Labelled data the probes fit on (SPEC).")
+    test: str | None = Field(None, description="Labelled data the probes are scored on (SPEC).")
+    k: int = Field(20, gt=0, description="kNN neighbours.")
+    temperature: float = Field(0.07, gt=0, description="kNN similarity temperature.")
+    protocols: list[Literal["knn", "linear", "rankme"]] = Field(
+        default_factory=lambda: ["knn", "linear", "rankme"], description="Probes to run."
+    )
+
+
+class TeacherSpec(Strict):
+    run: str = Field(description="Run directory of the teacher encoder (from pretrain or distill).")
+
+
+class Recipe(Strict):
+    name: str = Field("run", description="Run name; the default output folder is runs/NAME.")
+    seed: int = Field(0, description="Seed for init, augmentation and data order.")
+    data: DataSpec = Field(description="What to train on and how it is augmented.")
+    encoder: EncoderSpec = Field(description="The encoder being learned (the student in distill).")
+    method: MethodSpec = Field(description="Self-supervised method and its parameters.")
+    optim: OptimSpec = Field(default_factory=OptimSpec, description="Optimizer and schedules.")
+    train: TrainSpec = Field(default_factory=TrainSpec, description="Loop settings.")
+    probe: ProbeSpec = Field(default_factory=ProbeSpec, description="Default probe data.")
+    teacher: TeacherSpec | None = Field(None, description="Teacher run, for distill only.")
+
+
+# ---------------------------------------------------------------- loading
+def _set_dotted(tree: dict, key: str, value: Any) -> None:
+    parts = key.split(".")
+    node = tree
+    for part in parts[:-1]:
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise UserError(f"--set {key}: '{part}' is not a section")
+        node = child
+    node[parts[-1]] = value
+
+
+def apply_overrides(tree: dict, overrides: list[str]) -> dict:
+    """Apply `key.sub=value` overrides; values are YAML-parsed, then typed by the model."""
+    for item in overrides:
+        if "=" not in item:
+            raise UserError(f"--set {item}: expected KEY=VALUE")
+        key, raw = item.split("=", 1)
+        try:
+            value = yaml.safe_load(raw) if raw else ""
+        except yaml.YAMLError:
+            value = raw
+        _set_dotted(tree, key.strip(), value)
+    return tree
+
+
+def _describe(err: dict) -> str:
+    loc = [str(p) for p in err["loc"]]
+    # Discriminated unions put the tag in the path (method.simclr.temperature): drop it.
+    if len(loc) > 1 and loc[0] in ("method", "data") and loc[1] in METHOD_NAMES + ["image"]:
+        loc = [loc[0]] + loc[2:]
+    path = ".".join(loc) or "recipe"
+    kind, ctx, given = err["type"], err.get("ctx", {}), err.get("input")
+    if kind == "union_tag_invalid":
+        tag = ctx.get("discriminator", "").strip("'")
+        return f"{path}.{tag}: unknown value {ctx.get('tag')!r}; valid: {ctx.get('expected_tags')}"
+    if kind == "union_tag_not_found":
+        return f"{path}: missing required key {ctx.get('discriminator')}"
+    if kind == "extra_forbidden":
+        return f"{path}: unknown key"
+    if kind == "missing":
+        return f"{path}: required field missing"
+    bounds = {"greater_than": "> {gt}", "greater_than_equal": ">= {ge}", "less_than": "< {lt}"}
+    bounds["less_than_equal"] = "<= {le}"
+    if kind in bounds:
+        return f"{path}: must be {bounds[kind].format(**ctx)}, got {given!r}"
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"{path}: {msg}, got {given!r}"
+
+
+def validate(tree: Any, source: str) -> Recipe:
+    """Validate a parsed recipe; raise UserError with one line per problem."""
+    if not isinstance(tree, dict):
+        raise UserError(f"{source}: a recipe must be a YAML mapping")
+    try:
+        return Recipe.model_validate(tree)
+    except ValidationError as exc:
+        lines = [f"{source}: {_describe(e)}" for e in exc.errors()]
+        raise UserError("\n".join(lines)) from None
+
+
+def load_tree(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: recipe file not found")
+    try:
+        tree = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise UserError(f"{path}:{where} invalid YAML") from None
+    return tree if tree is not None else {}
+
+
+def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
+    tree = apply_overrides(load_tree(path), overrides or [])
+    return validate(tree, str(path))
+
+
+def dump_recipe(recipe: Recipe) -> str:
+    return yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False)
+
+
+def suggest(name: str, choices: list[str]) -> str:
+    return ", ".join(difflib.get_close_matches(name, choices, n=5, cutoff=0.4)) or "none"
