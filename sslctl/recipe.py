@@ -258,7 +258,8 @@ def _describe(err: dict) -> str:
     bounds = {"greater_than": "> {gt}", "greater_than_equal": ">= {ge}", "less_than": "< {lt}"}
     bounds["less_than_equal"] = "<= {le}"
     if kind in bounds:
-        return f"{path}: must be {bounds[kind].format(**ctx)}, got {given!r}"
+        shown = {k: f"{v:g}" if isinstance(v, float) else v for k, v in ctx.items()}
+        return f"{path}: must be {bounds[kind].format(**shown)}, got {given!r}"
     msg = err["msg"].removeprefix("Value error, ")
     return f"{path}: {msg}, got {given!r}"
 

@@ -83,3 +83,28 @@ def convert_batchnorm(module: nn.Module) -> nn.Module:
     for name, child in module.named_children():
         setattr(module, name, convert_batchnorm(child))
     return module
+
+
+def broadcast_parameters(module: nn.Module) -> None:
+    """Start every rank from rank 0's weights and buffers."""
+    if world_size() > 1:
+        for tensor in list(module.parameters()) + list(module.buffers()):
+            dist.broadcast(tensor.data, src=0)
+
+
+def average_gradients(module: nn.Module) -> None:
+    """Mean of every gradient over ranks, in one flattened all_reduce.
+
+    Done after backward rather than by DDP's bucketed reducer: losses and GlobalBatchNorm issue
+    collectives inside backward, and DDP's asynchronous bucket all-reduces interleave with them
+    (gradients then differ from the single-process ones; the 2-rank test catches this)."""
+    if world_size() == 1:
+        return
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    if not grads:
+        return
+    flat = torch._utils._flatten_dense_tensors(grads)
+    dist.all_reduce(flat)
+    flat /= world_size()
+    for grad, synced in zip(grads, torch._utils._unflatten_dense_tensors(flat, grads), strict=True):
+        grad.copy_(synced)

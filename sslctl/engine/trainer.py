@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.nn.parallel import DistributedDataParallel
 
 from sslctl.engine import distributed as ddp
 from sslctl.engine.checkpoint import load_checkpoint, save_checkpoint
@@ -88,9 +87,8 @@ class Trainer:
         self.plan = Plan(steps, steps * t.epochs, per_update)
         if self.world > 1:
             self.method = ddp.convert_batchnorm(self.method).to(device)
-            self.model = DistributedDataParallel(self.method, find_unused_parameters=False)
-        else:
-            self.model = self.method
+            ddp.broadcast_parameters(self.method)
+        self.model = self.method
         if t.compile:
             self.model = torch.compile(self.model)
         self.opt = build_optimizer(self.method, recipe.optim)
@@ -191,13 +189,13 @@ class Trainer:
             method.progress = step / plan.steps_per_epoch
             lr = lr_at(self.recipe.optim, step, plan.total_steps, plan.steps_per_epoch)
             set_schedule(self.opt, lr, wd_at(self.recipe.optim, step, plan.total_steps))
-            for i, index in enumerate(self._micro_batches(step)):
+            for index in self._micro_batches(step):
                 x = self.modality.batch(self.samples, index, self.device)
-                sync = i == t.accumulate - 1 or self.world == 1
-                with self.autocast, (nullcontext() if sync else self.model.no_sync()):
+                with self.autocast:
                     views = self.modality.views(x, method.view_plan)
                     loss, terms = self.model(views)
-                    (loss / t.accumulate).backward()
+                (loss / t.accumulate).backward()
+            ddp.average_gradients(method)
             if t.grad_clip:
                 torch.nn.utils.clip_grad_norm_(method.parameters(), t.grad_clip)
             self.opt.step()
