@@ -1,0 +1,91 @@
+"""Engine contracts: seeded runs repeat exactly, a killed run resumes to the same weights,
+a NaN loss stops with the step named, checkpoints load with weights_only=True."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from tests.conftest import cli, small_recipe
+
+
+def _metrics(run) -> list[dict]:
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    for row in rows:
+        row.pop("throughput")
+    return rows
+
+
+def test_same_seed_same_metrics(write_recipe, tmp_path):
+    recipe = write_recipe(small_recipe(train={"epochs": 1, "log_every": 2}))
+    for name in ("a", "b"):
+        cli("pretrain", recipe, "--out", tmp_path / name, "--quiet", check=True)
+    a, b = _metrics(tmp_path / "a"), _metrics(tmp_path / "b")
+    assert len(a) == 11 and a == b
+    assert a[-1]["loss"] < a[0]["loss"]
+
+
+@pytest.mark.slow
+def test_resume_after_sigint_matches_uninterrupted(write_recipe, tmp_path):
+    tree = small_recipe(train={"epochs": 4, "log_every": 1, "checkpoint_every": 1000})
+    tree["method"]["name"] = "byol"  # EMA teacher and BatchNorm state must survive too
+    tree["method"].update(proj_hidden=64, proj_dim=32)
+    recipe = write_recipe(tree)
+    cli("pretrain", recipe, "--out", tmp_path / "full", "--quiet", check=True)
+
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sslctl", "pretrain", recipe, "--out", killed, "--quiet"],
+        stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    metrics = killed / "metrics.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (metrics.exists() and len(metrics.read_text().splitlines()) >= 30):
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    stopped_at = torch.load(killed / "checkpoints" / "last.pt", weights_only=True)["step"]
+    assert 30 <= stopped_at < 88  # mid-run, and mid-epoch unless it landed exactly on 44
+    assert not (killed / "encoder.safetensors").exists()
+
+    cli("pretrain", recipe, "--out", killed, "--resume", "--quiet", check=True)
+    full, resumed = load_file(tmp_path / "full" / "encoder.safetensors"), load_file(killed / "encoder.safetensors")
+    assert full.keys() == resumed.keys()
+    for key in full:
+        torch.testing.assert_close(resumed[key], full[key], rtol=1e-4, atol=1e-5)
+    resumed_log, full_log = _metrics(killed), _metrics(tmp_path / "full")
+    assert [r["step"] for r in resumed_log] == [r["step"] for r in full_log]
+    assert [r["loss"] for r in resumed_log] == pytest.approx([r["loss"] for r in full_log], rel=1e-4)
+
+
+def test_refuses_to_overwrite_and_resume_without_checkpoint(write_recipe, tmp_path):
+    recipe = write_recipe(small_recipe(train={"epochs": 0}))
+    cli("pretrain", recipe, "--out", tmp_path / "r", "--quiet", check=True)
+    again = cli("pretrain", recipe, "--out", tmp_path / "r", "--quiet")
+    assert again.returncode == 2 and "--resume" in again.stderr
+    missing = cli("pretrain", recipe, "--out", tmp_path / "none", "--resume", "--quiet")
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+
+
+def test_nan_loss_stops_with_step_and_keeps_last_checkpoint(write_recipe, tmp_path):
+    tree = small_recipe(train={"epochs": 2, "log_every": 50, "checkpoint_every": 1})
+    tree["optim"]["lr"] = 1e30
+    proc = cli("pretrain", write_recipe(tree), "--out", tmp_path / "r", "--quiet")
+    assert proc.returncode == 1
+    line = proc.stderr.strip()
+    assert line.startswith("error: loss became NaN/inf at step ") and "\n" not in line
+    bad = int(line.split("at step ")[1].split(";")[0])
+    assert bad >= 1  # step 0 starts from finite random weights
+    ckpt = torch.load(tmp_path / "r" / "checkpoints" / "last.pt", weights_only=True)
+    assert ckpt["step"] == bad  # the state the bad step started from; nothing after it
+    for value in ckpt["method"].values():
+        assert torch.isfinite(value.float()).all()
