@@ -1,3 +1,4 @@
-"""sslctl: one command line for self-supervised pretraining, probing, distillation, coresets and export."""
+"""sslctl: one command line for self-supervised pretraining, probing, distillation,
+coresets and export."""
 
 __version__ = "0.1.0"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -32,27 +32,27 @@ app.add_typer(recipe_app, name="recipe")
 RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"
 
 
-class Device(str, Enum):
+class Device(StrEnum):
     auto = "auto"
     cpu = "cpu"
     cuda = "cuda"
 
 
-class Protocol(str, Enum):
+class Protocol(StrEnum):
     knn = "knn"
     linear = "linear"
     rankme = "rankme"
     all = "all"
 
 
-class Strategy(str, Enum):
+class Strategy(StrEnum):
     kcenter = "kcenter"
     simcore = "simcore"
     herding = "herding"
     random = "random"
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     onnx = "onnx"
     safetensors = "safetensors"
 
@@ -75,13 +75,17 @@ def _device(name: str):
     return pick_device(name)
 
 
-def _train(recipe_path: Path, out, overrides, resume: bool, device: Device, quiet: bool, distill: bool):
+def _train(
+    recipe_path: Path, out, overrides, resume: bool, device: Device, quiet: bool, distill: bool
+):
     from sslctl.jobs.pretrain import pretrain
     from sslctl.recipe import load_recipe
 
     recipe = load_recipe(recipe_path, overrides)
     if distill and (recipe.method.name != "distill" or recipe.teacher is None):
-        raise UserError(f"{recipe_path}: distill needs `method: {{name: distill}}` and `teacher: {{run: DIR}}`")
+        raise UserError(
+            f"{recipe_path}: distill needs `method: {{name: distill}}` and `teacher: {{run: DIR}}`"
+        )
     run_dir = pretrain(recipe, out, resume, device.value, quiet)
     if not quiet:
         print(f"run written to {run_dir}", file=sys.stderr)
@@ -106,7 +110,9 @@ def pretrain(
 
 @app.command()
 def distill(
-    recipe: Annotated[Path, typer.Argument(help="Recipe with `teacher: {run: DIR}` and method distill.")],
+    recipe: Annotated[
+        Path, typer.Argument(help="Recipe with `teacher: {run: DIR}` and method distill.")
+    ],
     out: Annotated[str | None, typer.Option(help="Run directory; default runs/<name>.")] = None,
     set_: SetOpt = None,
     resume: Annotated[bool, typer.Option(help="Continue from OUT/checkpoints/last.pt.")] = False,
@@ -143,7 +149,12 @@ def probe(
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key, value in result.items():
-        table.add_row(key, f"{value:.2f}" if isinstance(value, float) and key != "linear_weight_decay" else str(value))
+        table.add_row(
+            key,
+            f"{value:.2f}"
+            if isinstance(value, float) and key != "linear_weight_decay"
+            else str(value),
+        )
     Console().print(table)
 
 
@@ -151,7 +162,9 @@ def probe(
 def embed(
     run: Annotated[Path, typer.Argument(help="Run directory.")],
     data: Annotated[str, typer.Option(help="Data SPEC to embed.")],
-    out: Annotated[Path, typer.Option(help="FILE.npy (embeddings) or FILE.npz (x, and y if labelled).")],
+    out: Annotated[
+        Path, typer.Option(help="FILE.npy (embeddings) or FILE.npz (x, and y if labelled).")
+    ],
     device: DeviceOpt = Device.auto,
 ):
     """Write the frozen encoder's embeddings of a data source."""

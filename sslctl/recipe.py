@@ -35,7 +35,9 @@ class ImageAugSpec(Strict):
     grayscale_prob: float | None = Field(None, ge=0, le=1, description="Grayscale probability.")
     blur_prob: float | None = Field(None, ge=0, le=1, description="Gaussian blur probability.")
     solarize_prob: float | None = Field(None, ge=0, le=1, description="Solarization probability.")
-    local_crops: int | None = Field(None, ge=0, description="DINO multi-crop: number of local crops.")
+    local_crops: int | None = Field(
+        None, ge=0, description="DINO multi-crop: number of local crops."
+    )
 
 
 class ImageDataSpec(Strict):
@@ -58,7 +60,9 @@ DataSpec = Annotated[ImageDataSpec, Field(discriminator="modality")]
 
 # ---------------------------------------------------------------- encoder
 class EncoderSpec(Strict):
-    name: str = Field(description="timm model name for images (e.g. resnet18, vit_tiny_patch16_224).")
+    name: str = Field(
+        description="timm model name for images (e.g. resnet18, vit_tiny_patch16_224)."
+    )
     weights: str | None = Field(
         None, description="Local .safetensors/.pt file to initialise from; never downloads."
     )
@@ -83,7 +87,9 @@ class _Head(Strict):
 
 
 class SimCLRSpec(_Head):
-    name: Literal["simclr"] = Field(description="SimCLR: NT-Xent over two views (Chen et al. 2020).")
+    name: Literal["simclr"] = Field(
+        description="SimCLR: NT-Xent over two views (Chen et al. 2020)."
+    )
     temperature: float = Field(0.2, gt=0, description="Softmax temperature of NT-Xent.")
 
 
@@ -132,7 +138,9 @@ class DINOSpec(Strict):
 
 
 class MAESpec(Strict):
-    name: Literal["mae"] = Field(description="Masked autoencoder (He et al. 2022); ViT encoders only.")
+    name: Literal["mae"] = Field(
+        description="Masked autoencoder (He et al. 2022); ViT encoders only."
+    )
     mask_ratio: float = Field(0.75, gt=0, lt=1, description="Fraction of patches masked.")
     decoder_dim: int = Field(128, gt=0, description="Decoder width.")
     decoder_depth: int = Field(2, gt=0, description="Decoder transformer blocks.")
@@ -142,7 +150,7 @@ class MAESpec(Strict):
 
 class DistillSpec(Strict):
     name: Literal["distill"] = Field(
-        description="Label-free distillation: cosine between student projection and teacher embedding."
+        description="Label-free distillation: cosine of student projection to teacher embedding."
     )
     proj_hidden: int = Field(1024, gt=0, description="Student projector hidden width.")
 
@@ -170,7 +178,9 @@ class OptimSpec(Strict):
 
 
 class TrainSpec(Strict):
-    epochs: int = Field(20, ge=0, description="Epochs; 0 writes the random-init encoder (baseline).")
+    epochs: int = Field(
+        20, ge=0, description="Epochs; 0 writes the random-init encoder (baseline)."
+    )
     batch_size: int = Field(256, gt=0, description="Batch size per process.")
     accumulate: int = Field(1, gt=0, description="Gradient accumulation steps per update.")
     grad_clip: float | None = Field(None, gt=0, description="Max gradient norm; none by default.")

@@ -18,10 +18,15 @@ def cli(*args: str, check: bool = False, timeout: int = 600) -> subprocess.Compl
     env.pop("SSLCTL_DEBUG", None)
     proc = subprocess.run(
         [sys.executable, "-m", "sslctl", *map(str, args)],
-        capture_output=True, text=True, timeout=timeout, env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
     )
     if check and proc.returncode != 0:
-        raise AssertionError(f"sslctl {' '.join(map(str, args))} -> {proc.returncode}\n{proc.stderr}")
+        raise AssertionError(
+            f"sslctl {' '.join(map(str, args))} -> {proc.returncode}\n{proc.stderr}"
+        )
     return proc
 
 

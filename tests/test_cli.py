@@ -23,7 +23,13 @@ def run(tmp_path_factory):
 
 
 def test_run_directory_contract(run):
-    for name in ("recipe.yaml", "encoder.safetensors", "encoder.json", "metrics.jsonl", "checkpoints/last.pt"):
+    for name in (
+        "recipe.yaml",
+        "encoder.safetensors",
+        "encoder.json",
+        "metrics.jsonl",
+        "checkpoints/last.pt",
+    ):
         assert (run / name).is_file(), name
     info = json.loads((run / "encoder.json").read_text())
     assert info["embed_dim"] == 512 and info["input"]["image_size"] == 16
@@ -45,11 +51,32 @@ def test_embed_and_coreset(run, tmp_path):
     cli("embed", run, "--data", "builtin:digits:test", "--out", out, check=True)
     data = np.load(out)
     assert data["x"].shape == (360, 512) and data["y"].shape == (360,)
-    proc = cli("coreset", run, "--data", "builtin:digits:test", "--budget", "0.05", "--out", "-", check=True)
+    proc = cli(
+        "coreset",
+        run,
+        "--data",
+        "builtin:digits:test",
+        "--budget",
+        "0.05",
+        "--out",
+        "-",
+        check=True,
+    )
     idx = [int(line) for line in proc.stdout.split()]
     assert len(idx) == 18 and len(set(idx)) == 18 and max(idx) < 360
-    simc = cli("coreset", run, "--data", "builtin:digits:test", "--budget", "7", "--strategy",
-               "simcore", "--target", "builtin:digits:train", check=True)
+    simc = cli(
+        "coreset",
+        run,
+        "--data",
+        "builtin:digits:test",
+        "--budget",
+        "7",
+        "--strategy",
+        "simcore",
+        "--target",
+        "builtin:digits:train",
+        check=True,
+    )
     assert len(simc.stdout.split()) == 7
 
 
@@ -65,18 +92,26 @@ def test_export_onnx_resnet_and_safetensors(run, tmp_path):
 
 
 def test_export_onnx_vit(write_recipe, tmp_path):
-    tree = small_recipe(encoder={"name": "vit_tiny_patch16_224", "kwargs": {"patch_size": 4}},
-                        method={"name": "mae"}, train={"epochs": 0})
+    tree = small_recipe(
+        encoder={"name": "vit_tiny_patch16_224", "kwargs": {"patch_size": 4}},
+        method={"name": "mae"},
+        train={"epochs": 0},
+    )
     cli("pretrain", write_recipe(tree), "--out", tmp_path / "vit", "--quiet", check=True)
     proc = cli("export", tmp_path / "vit", "--out", tmp_path / "vit.onnx", check=True)
     assert "onnxruntime check passed" in proc.stderr
 
 
 def test_distill_student_probes(run, write_recipe, tmp_path):
-    tree = small_recipe(encoder={"name": "resnet10t"}, method={"name": "distill", "proj_hidden": 128},
-                        teacher={"run": str(run)})
+    tree = small_recipe(
+        encoder={"name": "resnet10t"},
+        method={"name": "distill", "proj_hidden": 128},
+        teacher={"run": str(run)},
+    )
     cli("distill", write_recipe(tree), "--out", tmp_path / "student", "--quiet", check=True)
-    result = json.loads(cli("probe", tmp_path / "student", "--json", "--protocol", "knn", check=True).stdout)
+    result = json.loads(
+        cli("probe", tmp_path / "student", "--json", "--protocol", "knn", check=True).stdout
+    )
     assert result["dim"] == 512 and result["knn_top1"] > 20
     wrong = cli("distill", write_recipe(small_recipe(), "plain.yaml"), "--out", tmp_path / "x")
     assert wrong.returncode == 2 and "teacher" in wrong.stderr
@@ -94,8 +129,15 @@ def test_bad_data_inputs(write_recipe, tmp_path):
 
     empty = tmp_path / "empty"
     (empty / "cats").mkdir(parents=True)
-    _one_line_exit_2(cli("pretrain", write_recipe(small_recipe(data={"train": str(empty)}), "e.yaml"),
-                         "--out", tmp_path / "b"), str(empty))
+    _one_line_exit_2(
+        cli(
+            "pretrain",
+            write_recipe(small_recipe(data={"train": str(empty)}), "e.yaml"),
+            "--out",
+            tmp_path / "b",
+        ),
+        str(empty),
+    )
 
     folder = tmp_path / "imgs" / "cats"
     folder.mkdir(parents=True)
@@ -109,8 +151,15 @@ def test_bad_data_inputs(write_recipe, tmp_path):
 
     bad_npz = tmp_path / "bad.npz"
     np.savez(bad_npz, x=np.zeros((4, 2, 5, 5, 5)))
-    _one_line_exit_2(cli("pretrain", write_recipe(small_recipe(data={"train": str(bad_npz)}), "n.yaml"),
-                         "--out", tmp_path / "d"), "bad.npz")
+    _one_line_exit_2(
+        cli(
+            "pretrain",
+            write_recipe(small_recipe(data={"train": str(bad_npz)}), "n.yaml"),
+            "--out",
+            tmp_path / "d",
+        ),
+        "bad.npz",
+    )
 
     unknown_method = write_recipe(small_recipe(method={"name": "simsiam"}), "u.yaml")
     proc = cli("pretrain", unknown_method)
@@ -126,10 +175,15 @@ def test_folder_dataset_trains_and_probes(write_recipe, tmp_path):
         for i in range(40):
             img = np.clip(rng.normal(value, 20, (24, 24, 3)), 0, 255).astype(np.uint8)
             Image.fromarray(img).save(tmp_path / "data" / label / f"{i}.jpg")
-    tree = small_recipe(data={"train": str(tmp_path / "data")}, train={"epochs": 0, "batch_size": 16},
-                        probe={"train": str(tmp_path / "data"), "test": str(tmp_path / "data")})
+    tree = small_recipe(
+        data={"train": str(tmp_path / "data")},
+        train={"epochs": 0, "batch_size": 16},
+        probe={"train": str(tmp_path / "data"), "test": str(tmp_path / "data")},
+    )
     cli("pretrain", write_recipe(tree), "--out", tmp_path / "r", "--quiet", check=True)
     info = json.loads((tmp_path / "r" / "encoder.json").read_text())
     assert info["input"]["channels"] == 3
-    result = json.loads(cli("probe", tmp_path / "r", "--json", "--protocol", "knn", check=True).stdout)
+    result = json.loads(
+        cli("probe", tmp_path / "r", "--json", "--protocol", "knn", check=True).stdout
+    )
     assert result["n_train"] == 80 and result["knn_top1"] > 90

@@ -1,4 +1,5 @@
-"""Two gloo processes (the trainer's path: global BatchNorm, gathers, gradient averaging) with batch B give the loss and gradients of one process with batch 2B."""
+"""Two gloo processes with batch B give the loss and gradients of one process with batch 2B,
+through the trainer's path: global BatchNorm, gathers with gradient, gradient averaging."""
 
 from __future__ import annotations
 
@@ -20,7 +21,13 @@ METHODS = {
     "barlow": {"name": "barlow", "proj_hidden": 32, "proj_dim": 16},
     "vicreg": {"name": "vicreg", "proj_hidden": 32, "proj_dim": 16},
     "byol": {"name": "byol", "proj_hidden": 32, "proj_dim": 16},
-    "dino": {"name": "dino", "out_dim": 32, "hidden_dim": 32, "bottleneck_dim": 16, "local_crops": 0},
+    "dino": {
+        "name": "dino",
+        "out_dim": 32,
+        "hidden_dim": 32,
+        "bottleneck_dim": 16,
+        "local_crops": 0,
+    },
 }
 
 

@@ -44,11 +44,15 @@ def test_resume_after_sigint_matches_uninterrupted(write_recipe, tmp_path):
     killed = tmp_path / "killed"
     proc = subprocess.Popen(
         [sys.executable, "-m", "sslctl", "pretrain", recipe, "--out", killed, "--quiet"],
-        stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     metrics = killed / "metrics.jsonl"
     deadline = time.time() + 120
-    while time.time() < deadline and not (metrics.exists() and len(metrics.read_text().splitlines()) >= 30):
+    while time.time() < deadline and not (
+        metrics.exists() and len(metrics.read_text().splitlines()) >= 30
+    ):
         time.sleep(0.02)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
@@ -58,13 +62,18 @@ def test_resume_after_sigint_matches_uninterrupted(write_recipe, tmp_path):
     assert not (killed / "encoder.safetensors").exists()
 
     cli("pretrain", recipe, "--out", killed, "--resume", "--quiet", check=True)
-    full, resumed = load_file(tmp_path / "full" / "encoder.safetensors"), load_file(killed / "encoder.safetensors")
+    full, resumed = (
+        load_file(tmp_path / "full" / "encoder.safetensors"),
+        load_file(killed / "encoder.safetensors"),
+    )
     assert full.keys() == resumed.keys()
     for key in full:
         torch.testing.assert_close(resumed[key], full[key], rtol=1e-4, atol=1e-5)
     resumed_log, full_log = _metrics(killed), _metrics(tmp_path / "full")
     assert [r["step"] for r in resumed_log] == [r["step"] for r in full_log]
-    assert [r["loss"] for r in resumed_log] == pytest.approx([r["loss"] for r in full_log], rel=1e-4)
+    assert [r["loss"] for r in resumed_log] == pytest.approx(
+        [r["loss"] for r in full_log], rel=1e-4
+    )
 
 
 def test_refuses_to_overwrite_and_resume_without_checkpoint(write_recipe, tmp_path):

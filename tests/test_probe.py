@@ -26,7 +26,9 @@ def test_knn_matches_sklearn():
     for ftr, ytr, fte, yte in _features():
         ours = knn_top1(ftr, ytr, fte, yte, k=20, temperature=0.07)
         ref = KNeighborsClassifier(
-            n_neighbors=20, metric="cosine", algorithm="brute",
+            n_neighbors=20,
+            metric="cosine",
+            algorithm="brute",
             weights=lambda d: np.exp((1 - d) / 0.07),
         ).fit(ftr.numpy(), ytr.numpy())
         ref_acc = 100 * (ref.predict(fte.numpy()) == yte.numpy()).mean()

@@ -68,6 +68,8 @@ def test_cli_set_override_is_validated(write_recipe):
 def test_schema_and_show(write_recipe):
     schema = json.loads(cli("recipe", "schema", check=True).stdout)
     assert "method" in schema["properties"]
-    shown = cli("recipe", "show", write_recipe(small_recipe()), "--set", "train.epochs=7", check=True)
+    shown = cli(
+        "recipe", "show", write_recipe(small_recipe()), "--set", "train.epochs=7", check=True
+    )
     assert "epochs: 7" in shown.stdout
     assert "recipes/image/simclr.yaml" in cli("recipe", "list", check=True).stdout

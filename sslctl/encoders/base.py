@@ -19,7 +19,7 @@ class Normalize(nn.Module):
 
 
 class Encoder(nn.Module):
-    """`forward(x) -> (B, embed_dim)`. `backbone` is exposed for methods that need internals (MAE)."""
+    """`forward(x) -> (B, embed_dim)`; `backbone` is exposed for methods needing internals (MAE)."""
 
     def __init__(self, normalize: nn.Module, backbone: nn.Module, embed_dim: int) -> None:
         super().__init__()

@@ -47,7 +47,9 @@ def build_timm_encoder(
     try:
         backbone = _create(name, in_chans, img_size, dict(kwargs or {}))
     except (RuntimeError, ValueError, AssertionError) as exc:
-        raise UserError(f"encoder: cannot build {name} for {in_chans}x{img_size}px: {exc}") from None
+        raise UserError(
+            f"encoder: cannot build {name} for {in_chans}x{img_size}px: {exc}"
+        ) from None
     if weights:
         load_weights(backbone, weights)
     return Encoder(Normalize(mean, std), backbone, int(backbone.num_features))

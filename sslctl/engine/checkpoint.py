@@ -37,7 +37,9 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
-def save_weights(path: Path, module: torch.nn.Module, metadata: dict[str, str] | None = None) -> None:
+def save_weights(
+    path: Path, module: torch.nn.Module, metadata: dict[str, str] | None = None
+) -> None:
     state = {k: v.detach().contiguous().cpu() for k, v in module.state_dict().items()}
     _atomic(path, lambda tmp: save_file(state, tmp, metadata=metadata))
 

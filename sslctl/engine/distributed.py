@@ -74,9 +74,15 @@ class GlobalBatchNorm(nn.modules.batchnorm._BatchNorm):
 
 def convert_batchnorm(module: nn.Module) -> nn.Module:
     """Swap every BatchNorm for GlobalBatchNorm, keeping parameters and running statistics."""
-    if isinstance(module, nn.modules.batchnorm._BatchNorm) and not isinstance(module, GlobalBatchNorm):
+    if isinstance(module, nn.modules.batchnorm._BatchNorm) and not isinstance(
+        module, GlobalBatchNorm
+    ):
         new = GlobalBatchNorm(
-            module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats
+            module.num_features,
+            module.eps,
+            module.momentum,
+            module.affine,
+            module.track_running_stats,
         )
         new.load_state_dict(module.state_dict())
         return new

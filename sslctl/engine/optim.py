@@ -15,8 +15,14 @@ class LARS(torch.optim.Optimizer):
     """SGD with momentum and layer-wise trust ratio (You et al. 2017), as SimCLR/BYOL use it.
     Groups with `lars_exclude` (biases, norms) get plain SGD without weight decay or adaptation."""
 
-    def __init__(self, params, lr: float, momentum: float = 0.9, weight_decay: float = 0.0,
-                 eta: float = 0.001) -> None:
+    def __init__(
+        self,
+        params,
+        lr: float,
+        momentum: float = 0.9,
+        weight_decay: float = 0.0,
+        eta: float = 0.001,
+    ) -> None:
         super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay, eta=eta))
 
     @torch.no_grad()
@@ -57,10 +63,14 @@ def param_groups(model: nn.Module) -> list[dict]:
 def build_optimizer(model: nn.Module, spec: OptimSpec) -> torch.optim.Optimizer:
     groups = param_groups(model)
     if spec.name == "adamw":
-        return torch.optim.AdamW(groups, lr=spec.lr, betas=spec.betas, weight_decay=spec.weight_decay)
+        return torch.optim.AdamW(
+            groups, lr=spec.lr, betas=spec.betas, weight_decay=spec.weight_decay
+        )
     if spec.name == "lars":
         return LARS(groups, lr=spec.lr, momentum=spec.momentum, weight_decay=spec.weight_decay)
-    return torch.optim.SGD(groups, lr=spec.lr, momentum=spec.momentum, weight_decay=spec.weight_decay)
+    return torch.optim.SGD(
+        groups, lr=spec.lr, momentum=spec.momentum, weight_decay=spec.weight_decay
+    )
 
 
 def cosine(start: float, end: float, frac: float) -> float:

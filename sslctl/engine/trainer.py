@@ -93,9 +93,7 @@ class Trainer:
             self.model = torch.compile(self.model)
         self.opt = build_optimizer(self.method, recipe.optim)
         bf16 = t.precision == "bf16" or (t.precision == "auto" and device.type == "cuda")
-        self.autocast = (
-            torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
-        )
+        self.autocast = torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
         self.step = 0
         self._stop_signal: int | None = None
 
@@ -167,7 +165,9 @@ class Trainer:
 
     def fit(self) -> None:
         plan = self.plan
-        handlers = {s: signal.signal(s, self._handle_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        handlers = {
+            s: signal.signal(s, self._handle_signal) for s in (signal.SIGINT, signal.SIGTERM)
+        }
         metrics = self.run_dir / "metrics.jsonl" if ddp.is_main() else None
         log = TrainLog(metrics, plan.total_steps, self.step, self.quiet or not ddp.is_main())
         try:

@@ -9,8 +9,12 @@ import torch.nn.functional as F
 
 @torch.inference_mode()
 def knn_predict(
-    train: torch.Tensor, train_y: torch.Tensor, test: torch.Tensor, k: int = 20,
-    temperature: float = 0.07, chunk: int = 1024,
+    train: torch.Tensor,
+    train_y: torch.Tensor,
+    test: torch.Tensor,
+    k: int = 20,
+    temperature: float = 0.07,
+    chunk: int = 1024,
 ) -> torch.Tensor:
     train, test = F.normalize(train.float(), dim=1), F.normalize(test.float(), dim=1)
     n_classes = int(train_y.max()) + 1

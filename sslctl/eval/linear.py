@@ -10,13 +10,20 @@ import torch.nn.functional as F
 WEIGHT_DECAYS = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
 
 
-def _fit(x: torch.Tensor, y: torch.Tensor, n_classes: int, wd: float, iters: int) -> torch.nn.Linear:
+def _fit(
+    x: torch.Tensor, y: torch.Tensor, n_classes: int, wd: float, iters: int
+) -> torch.nn.Linear:
     model = torch.nn.Linear(x.shape[1], n_classes).to(x.device)
     torch.nn.init.zeros_(model.weight)
     torch.nn.init.zeros_(model.bias)
     opt = torch.optim.LBFGS(
-        model.parameters(), lr=1.0, max_iter=iters, line_search_fn="strong_wolfe",
-        tolerance_grad=1e-6, tolerance_change=1e-9, history_size=20,
+        model.parameters(),
+        lr=1.0,
+        max_iter=iters,
+        line_search_fn="strong_wolfe",
+        tolerance_grad=1e-6,
+        tolerance_change=1e-9,
+        history_size=20,
     )
 
     def closure():
@@ -46,7 +53,10 @@ def _standardise(train: torch.Tensor, *others: torch.Tensor) -> list[torch.Tenso
 
 
 def linear_top1(
-    train: torch.Tensor, train_y: torch.Tensor, test: torch.Tensor, test_y: torch.Tensor,
+    train: torch.Tensor,
+    train_y: torch.Tensor,
+    test: torch.Tensor,
+    test_y: torch.Tensor,
     iters: int = 200,
 ) -> tuple[float, float]:
     """Returns (test top-1 %, chosen weight decay)."""

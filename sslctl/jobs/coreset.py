@@ -27,8 +27,13 @@ def resolve_budget(budget: str, n: int) -> int:
 
 
 def coreset(
-    run: str | Path, data: str, budget: str, strategy: str, target: str | None,
-    device: torch.device, seed: int = 0,
+    run: str | Path,
+    data: str,
+    budget: str,
+    strategy: str,
+    target: str | None,
+    device: torch.device,
+    seed: int = 0,
 ) -> torch.Tensor:
     loaded = load_run(run)
     pool = embed_samples(loaded.encoder, loaded.modality, loaded.modality.load(data), device)

@@ -13,7 +13,10 @@ from sslctl.rundir import Run, load_run
 
 
 def embed_samples(
-    encoder: torch.nn.Module, modality: Modality, samples: Samples, device: torch.device,
+    encoder: torch.nn.Module,
+    modality: Modality,
+    samples: Samples,
+    device: torch.device,
     batch_size: int = 512,
 ) -> torch.Tensor:
     """(N, D) float32 embeddings on CPU, computed in eval mode under inference_mode."""

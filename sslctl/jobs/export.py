@@ -13,7 +13,6 @@ import numpy as np
 import torch
 
 from sslctl.engine.checkpoint import save_weights
-from sslctl.errors import UserError
 from sslctl.rundir import load_run
 
 ONNX_TOLERANCE = 1e-4
@@ -27,12 +26,21 @@ def _onnx(run, out: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         program = torch.onnx.export(
-            run.encoder, (example,), input_names=["input"], output_names=["embedding"],
-            dynamic_shapes=({0: batch},), opset_version=18, dynamo=True, verbose=False,
+            run.encoder,
+            (example,),
+            input_names=["input"],
+            output_names=["embedding"],
+            dynamic_shapes=({0: batch},),
+            opset_version=18,
+            dynamo=True,
+            verbose=False,
         )
     program.save(str(out), external_data=False)
     model = onnx.load(str(out))
-    meta = {"input_spec": json.dumps(run.modality.input_spec), "embed_dim": str(run.encoder.embed_dim)}
+    meta = {
+        "input_spec": json.dumps(run.modality.input_spec),
+        "embed_dim": str(run.encoder.embed_dim),
+    }
     for key, value in meta.items():
         model.metadata_props.add(key=key, value=value)
     onnx.save(model, str(out))
@@ -54,7 +62,9 @@ def check_onnx(run, path: Path, batches: tuple[int, ...] = (1, 3)) -> float:
     return worst
 
 
-def export(run_path: str | Path, fmt: str, out: str | None, check: bool) -> tuple[Path, float | None]:
+def export(
+    run_path: str | Path, fmt: str, out: str | None, check: bool
+) -> tuple[Path, float | None]:
     run = load_run(run_path)
     suffix = ".onnx" if fmt == "onnx" else ".safetensors"
     path = Path(out) if out else Path(run_path) / f"encoder{suffix}"

@@ -26,7 +26,10 @@ def _device(name: str) -> torch.device:
 
 
 def pretrain(
-    recipe: Recipe, out: str | None = None, resume: bool = False, device: str = "auto",
+    recipe: Recipe,
+    out: str | None = None,
+    resume: bool = False,
+    device: str = "auto",
     quiet: bool = False,
 ) -> Path:
     run_dir = Path(out or f"runs/{recipe.name}")

@@ -20,7 +20,9 @@ def _split(samples: Samples) -> tuple[Samples, Samples]:
     from sklearn.model_selection import train_test_split
 
     idx = torch.arange(len(samples))
-    tr, te = train_test_split(idx.numpy(), test_size=0.2, stratify=samples.y.numpy(), random_state=0)
+    tr, te = train_test_split(
+        idx.numpy(), test_size=0.2, stratify=samples.y.numpy(), random_state=0
+    )
     pick = lambda i: Samples(samples.x[i], samples.y[i], samples.source)  # noqa: E731
     return pick(torch.from_numpy(tr)), pick(torch.from_numpy(te))
 
@@ -28,7 +30,9 @@ def _split(samples: Samples) -> tuple[Samples, Samples]:
 def _sources(run_probe, data: str | None) -> tuple[str, str | None]:
     if data is None:
         if not run_probe.train or not run_probe.test:
-            raise UserError("probe.train/probe.test: the run's recipe names no probe data; pass --data")
+            raise UserError(
+                "probe.train/probe.test: the run's recipe names no probe data; pass --data"
+            )
         return run_probe.train, run_probe.test
     if data.startswith("builtin:") and data.count(":") == 1:
         return f"{data}:train", f"{data}:test"

@@ -36,8 +36,11 @@ class DINOHead(nn.Module):
 
 
 def dino_loss(
-    student: list[torch.Tensor], teacher: list[torch.Tensor], center: torch.Tensor, s_temp: float,
-    t_temp: float
+    student: list[torch.Tensor],
+    teacher: list[torch.Tensor],
+    center: torch.Tensor,
+    s_temp: float,
+    t_temp: float,
 ) -> torch.Tensor:
     """Cross-entropy of every student view against every teacher view except itself."""
     targets = [F.softmax((t - center) / t_temp, dim=-1) for t in teacher]
@@ -57,7 +60,10 @@ class DINO(Method):
         self.spec = spec
         self.teacher_momentum = spec.momentum
         self.view_plan = ViewPlan(
-            n_global=2, n_local=spec.local_crops, local_size_ratio=spec.local_size_ratio, preset="dino"
+            n_global=2,
+            n_local=spec.local_crops,
+            local_size_ratio=spec.local_size_ratio,
+            preset="dino",
         )
         self.head = DINOHead(encoder.embed_dim, spec)
         self.teacher_encoder = copy_frozen(encoder)
@@ -87,7 +93,10 @@ class DINO(Method):
         with torch.no_grad():
             teacher = self.teacher_head(self.teacher_encoder(torch.cat(views[:2]))).float()
         loss = dino_loss(
-            student, list(teacher.chunk(2)), self.center, self.spec.student_temp,
+            student,
+            list(teacher.chunk(2)),
+            self.center,
+            self.spec.student_temp,
             self.teacher_temperature(),
         )
         self._update_center(teacher)

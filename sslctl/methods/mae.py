@@ -50,7 +50,10 @@ class MAE(Method):
         self.mask_token = nn.Parameter(torch.zeros(1, 1, dd))
         self.decoder_pos = nn.Parameter(torch.zeros(1, n_patches + 1, dd))
         self.decoder_blocks = nn.Sequential(
-            *[Block(dd, spec.decoder_heads, mlp_ratio=4.0, qkv_bias=True) for _ in range(spec.decoder_depth)]
+            *[
+                Block(dd, spec.decoder_heads, mlp_ratio=4.0, qkv_bias=True)
+                for _ in range(spec.decoder_depth)
+            ]
         )
         self.decoder_norm = nn.LayerNorm(dd)
         self.decoder_pred = nn.Linear(dd, self.patch * self.patch * chans)

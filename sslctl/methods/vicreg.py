@@ -45,4 +45,8 @@ class VICReg(Method):
         inv, var, cov = vicreg_terms(z1, z2)
         s = self.spec
         loss = s.sim_coeff * inv + s.std_coeff * var + s.cov_coeff * cov
-        return loss, {"invariance": inv.detach(), "variance": var.detach(), "covariance": cov.detach()}
+        return loss, {
+            "invariance": inv.detach(),
+            "variance": var.detach(),
+            "covariance": cov.detach(),
+        }

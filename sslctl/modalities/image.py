@@ -38,7 +38,9 @@ def _decode(path: Path, mode: str, size: int) -> np.ndarray:
     return arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
 
 
-def _read_folder(root: Path, size: int, channels: int | None) -> tuple[np.ndarray, np.ndarray | None]:
+def _read_folder(
+    root: Path, size: int, channels: int | None
+) -> tuple[np.ndarray, np.ndarray | None]:
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise UserError(f"{root}: no image files ({', '.join(sorted(IMAGE_SUFFIXES))}) found")
@@ -158,8 +160,12 @@ class ImageModality:
 
     def views(self, x: torch.Tensor, plan: ViewPlan) -> list[torch.Tensor]:
         first, second, local = self._params(plan.preset)
-        views = [augment(x, self.size, first if i % 2 == 0 else second) for i in range(plan.n_global)]
-        n_local = plan.n_local if self.augment_spec.local_crops is None else self.augment_spec.local_crops
+        views = [
+            augment(x, self.size, first if i % 2 == 0 else second) for i in range(plan.n_global)
+        ]
+        n_local = (
+            plan.n_local if self.augment_spec.local_crops is None else self.augment_spec.local_crops
+        )
         local_size = max(8, int(round(self.size * plan.local_size_ratio)))
         views += [augment(x, local_size, local) for _ in range(n_local)]
         return views

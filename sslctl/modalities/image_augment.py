@@ -35,7 +35,11 @@ _NONE = ViewParams(crop_scale=(1.0, 1.0), flip_prob=0.0, jitter_prob=0.0, graysc
 # preset -> (params for global view 1, params for global view 2, params for local views)
 PRESETS: dict[str, tuple[ViewParams, ViewParams, ViewParams]] = {
     "simclr": (_SIMCLR, _SIMCLR, _SIMCLR),
-    "byol": (replace(_BYOL, blur_prob=1.0), replace(_BYOL, blur_prob=0.1, solarize_prob=0.2), _BYOL),
+    "byol": (
+        replace(_BYOL, blur_prob=1.0),
+        replace(_BYOL, blur_prob=0.1, solarize_prob=0.2),
+        _BYOL,
+    ),
     "dino": (
         replace(_DINO_GLOBAL, blur_prob=1.0),
         replace(_DINO_GLOBAL, blur_prob=0.1, solarize_prob=0.2),
@@ -108,7 +112,9 @@ def color_jitter(x: torch.Tensor, strength: tuple[float, ...], prob: float) -> t
     out = ((out - mean) * _uniform(b, 1 - con, 1 + con, dev).view(b, 1, 1, 1) + mean).clamp(0, 1)
     if x.shape[1] == 3:
         gray = _gray(out)
-        out = ((out - gray) * _uniform(b, 1 - sat, 1 + sat, dev).view(b, 1, 1, 1) + gray).clamp(0, 1)
+        out = ((out - gray) * _uniform(b, 1 - sat, 1 + sat, dev).view(b, 1, 1, 1) + gray).clamp(
+            0, 1
+        )
         out = _hue_shift(out, _uniform(b, -hue, hue, dev)).clamp(0, 1)
     return torch.where(_coin(b, prob, dev), out, x)
 
