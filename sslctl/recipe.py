@@ -55,13 +55,80 @@ class ImageDataSpec(Strict):
     )
 
 
-DataSpec = Annotated[ImageDataSpec, Field(discriminator="modality")]
+class AudioAugSpec(Strict):
+    """Overrides of the audio augmentation preset; unset fields keep the preset's value."""
+
+    preset: Literal["default", "byol-a", "mae", "none"] | None = Field(
+        None,
+        description="Parameter set: default (joint-embedding methods), byol-a (BYOL-A: mixup, "
+        "random resized crop, random linear fader), mae/none (no augmentation). "
+        "Default: mae for masked modelling, else default.",
+    )
+    crop_scale: tuple[float, float] | None = Field(
+        None, description="Random resized crop size range per axis, as a fraction of the input."
+    )
+    mixup_ratio: float | None = Field(
+        None, ge=0, le=1, description="Mix in another clip of the batch with weight U(0, ratio)."
+    )
+    time_masks: int | None = Field(None, ge=0, description="SpecAugment time masks per view.")
+    time_mask_width: float | None = Field(
+        None, ge=0, le=1, description="Largest time mask, as a fraction of the frames."
+    )
+    freq_masks: int | None = Field(None, ge=0, description="SpecAugment frequency masks per view.")
+    freq_mask_width: float | None = Field(
+        None, ge=0, le=1, description="Largest frequency mask, as a fraction of the mel bins."
+    )
+    gain_db: float | None = Field(None, ge=0, description="Random gain range in dB (+/-).")
+    fade_db: float | None = Field(
+        None, ge=0, description="Random linear fader: start and end gains drawn in +/- dB."
+    )
+    local_crops: int | None = Field(
+        None, ge=0, description="DINO multi-crop: number of local crops."
+    )
+
+
+class AudioDataSpec(Strict):
+    modality: Literal["audio"] = Field(description="Data modality.")
+    train: str = Field(
+        description="Training audio: folder of wav/flac/ogg (optional class subfolders), .npz "
+        "with x (N, samples)[, y, sample_rate], or builtin:NAME[:split] (spoken-digits, "
+        "gm-instruments)."
+    )
+    sample_rate: int = Field(16000, gt=0, description="Rate every clip is resampled to (Hz).")
+    clip_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="Clip length the encoder sees: random crop in training, centre "
+        "crop in evaluation, zero-padded when shorter.",
+    )
+    max_seconds: float = Field(
+        10.0, gt=0, description="Longer files are centre-cut to this on load (bounds memory)."
+    )
+    n_mels: int = Field(64, gt=0, description="Mel bins of the log-mel front end.")
+    win_length: int = Field(400, gt=0, description="STFT window length in samples.")
+    n_fft: int | None = Field(None, gt=0, description="FFT size; default: win_length.")
+    hop_length: int = Field(160, gt=0, description="STFT hop in samples (frames = samples/hop).")
+    f_min: float = Field(60.0, ge=0, description="Lowest mel frequency (Hz).")
+    f_max: float | None = Field(
+        7800.0, gt=0, description="Highest mel frequency (Hz); null: sample_rate / 2."
+    )
+    on_decode_error: Literal["fail", "skip"] = Field(
+        "fail", description="A file that cannot be decoded: fail (exit 2), or skip and count."
+    )
+    augment: AudioAugSpec = Field(
+        default_factory=AudioAugSpec, description="Augmentation overrides."
+    )
+
+
+MODALITY_NAMES = ["image", "audio"]
+DataSpec = Annotated[ImageDataSpec | AudioDataSpec, Field(discriminator="modality")]
 
 
 # ---------------------------------------------------------------- encoder
 class EncoderSpec(Strict):
     name: str = Field(
-        description="timm model name for images (e.g. resnet18, vit_tiny_patch16_224)."
+        description="timm model name (e.g. resnet18, vit_tiny_patch16_224; audio takes them on "
+        "1-channel log-mel spectrograms) or an sslctl encoder (audio_cnn)."
     )
     weights: str | None = Field(
         None, description="Local .safetensors/.pt file to initialise from; never downloads."
@@ -252,7 +319,7 @@ def apply_overrides(tree: dict, overrides: list[str]) -> dict:
 def _describe(err: dict) -> str:
     loc = [str(p) for p in err["loc"]]
     # Discriminated unions put the tag in the path (method.simclr.temperature): drop it.
-    if len(loc) > 1 and loc[0] in ("method", "data") and loc[1] in METHOD_NAMES + ["image"]:
+    if len(loc) > 1 and loc[0] in ("method", "data") and loc[1] in METHOD_NAMES + MODALITY_NAMES:
         loc = [loc[0]] + loc[2:]
     path = ".".join(loc) or "recipe"
     kind, ctx, given = err["type"], err.get("ctx", {}), err.get("input")

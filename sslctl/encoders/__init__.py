@@ -1,20 +1,31 @@
-"""Encoder registry: name -> builder. Images use any timm model; later modalities add names here."""
+"""Encoder registry: any timm model, plus sslctl's own encoders for the other modalities."""
 
 from __future__ import annotations
 
 import timm
 
 from sslctl.encoders.base import Encoder
-from sslctl.encoders.timm_encoder import build_timm_encoder
+from sslctl.encoders.timm_encoder import build_timm_encoder, create_timm_backbone, load_weights
 
-__all__ = ["Encoder", "build_timm_encoder", "known_encoder", "suggest_encoders"]
+# sslctl's own encoders, by name -> the modalities they accept
+OWN_ENCODERS: dict[str, tuple[str, ...]] = {"audio_cnn": ("audio",)}
+
+__all__ = [
+    "OWN_ENCODERS",
+    "Encoder",
+    "build_timm_encoder",
+    "create_timm_backbone",
+    "known_encoder",
+    "load_weights",
+    "suggest_encoders",
+]
 
 
 def known_encoder(name: str) -> bool:
-    return timm.is_model(name)
+    return name in OWN_ENCODERS or timm.is_model(name)
 
 
 def suggest_encoders(name: str) -> str:
     from sslctl.recipe import suggest
 
-    return suggest(name, timm.list_models())
+    return suggest(name, list(OWN_ENCODERS) + timm.list_models())

@@ -11,12 +11,20 @@ from sslctl.encoders.base import Encoder, Normalize
 from sslctl.errors import UserError
 
 
-def _create(name: str, in_chans: int, img_size: int, kwargs: dict) -> torch.nn.Module:
-    base = dict(pretrained=False, num_classes=0, in_chans=in_chans, **kwargs)
+def create_timm_backbone(
+    name: str, in_chans: int, img_size: int | tuple[int, int], kwargs: dict | None = None
+) -> torch.nn.Module:
+    """A headless timm model (num_classes=0) for `in_chans` x `img_size` inputs."""
+    base = dict(pretrained=False, num_classes=0, in_chans=in_chans, **(kwargs or {}))
     try:
-        return timm.create_model(name, img_size=img_size, **base)
-    except TypeError:  # CNNs take no img_size
-        return timm.create_model(name, **base)
+        try:
+            return timm.create_model(name, img_size=img_size, **base)
+        except TypeError:  # CNNs take no img_size
+            return timm.create_model(name, **base)
+    except (RuntimeError, ValueError, AssertionError, TypeError) as exc:
+        raise UserError(
+            f"encoder: cannot build {name} for {in_chans}x{img_size} inputs: {exc}"
+        ) from None
 
 
 def load_weights(module: torch.nn.Module, path: str) -> None:
@@ -44,12 +52,7 @@ def build_timm_encoder(
     kwargs: dict | None = None,
     weights: str | None = None,
 ) -> Encoder:
-    try:
-        backbone = _create(name, in_chans, img_size, dict(kwargs or {}))
-    except (RuntimeError, ValueError, AssertionError) as exc:
-        raise UserError(
-            f"encoder: cannot build {name} for {in_chans}x{img_size}px: {exc}"
-        ) from None
+    backbone = create_timm_backbone(name, in_chans, img_size, kwargs)
     if weights:
         load_weights(backbone, weights)
     return Encoder(Normalize(mean, std), backbone, int(backbone.num_features))

@@ -1,5 +1,9 @@
 """MAE (He et al. 2022): encode a random 25% of patches with a timm ViT, reconstruct the masked
-patches' (per-patch normalised) pixels with a light decoder; loss only on masked patches."""
+patches' (per-patch normalised) pixels with a light decoder; loss only on masked patches.
+
+On audio the "pixels" are the encoder front end's standardised log-mel and patches may be
+rectangular (e.g. 8 mel bins x 10 frames): masked spectrogram modelling as in MSM-MAE
+(Niizumi et al. 2022) and Audio-MAE (Huang et al. 2022)."""
 
 from __future__ import annotations
 
@@ -13,10 +17,13 @@ from sslctl.modalities.base import ViewPlan
 from sslctl.recipe import MAESpec
 
 
-def patchify(x: torch.Tensor, p: int) -> torch.Tensor:
-    b, c, h, w = x.shape
-    x = x.reshape(b, c, h // p, p, w // p, p)
-    return torch.einsum("bchpwq->bhwpqc", x).reshape(b, (h // p) * (w // p), p * p * c)
+def patchify(x: torch.Tensor, ph: int, pw: int) -> torch.Tensor:
+    """(B, C, H, W) -> (B, (H//ph) * (W//pw), ph*pw*C), row-major like the patch embedding;
+    a remainder the strided patch embedding skips is skipped here too."""
+    b, c = x.shape[:2]
+    gh, gw = x.shape[2] // ph, x.shape[3] // pw
+    x = x[:, :, : gh * ph, : gw * pw].reshape(b, c, gh, ph, gw, pw)
+    return torch.einsum("bchpwq->bhwpqc", x).reshape(b, gh * gw, ph * pw * c)
 
 
 def random_masking(tokens: torch.Tensor, ratio: float) -> tuple[torch.Tensor, ...]:
@@ -42,7 +49,7 @@ class MAE(Method):
         if bb.num_prefix_tokens != 1 or bb.pos_embed is None:
             raise UserError("encoder: mae supports ViTs with one class token and a pos_embed")
         self.spec = spec
-        self.patch = bb.patch_embed.patch_size[0]
+        self.patch = tuple(bb.patch_embed.patch_size)
         n_patches = bb.patch_embed.num_patches
         chans = bb.patch_embed.proj.in_channels
         d, dd = encoder.embed_dim, spec.decoder_dim
@@ -56,7 +63,7 @@ class MAE(Method):
             ]
         )
         self.decoder_norm = nn.LayerNorm(dd)
-        self.decoder_pred = nn.Linear(dd, self.patch * self.patch * chans)
+        self.decoder_pred = nn.Linear(dd, self.patch[0] * self.patch[1] * chans)
         nn.init.trunc_normal_(self.mask_token, std=0.02)
         nn.init.trunc_normal_(self.decoder_pos, std=0.02)
 
@@ -84,7 +91,7 @@ class MAE(Method):
         x = self.encoder.normalize(views[0])
         h, mask, ids_restore = self._encode(x)
         pred = self._decode(h, ids_restore).float()
-        target = patchify(x, self.patch).float()
+        target = patchify(x, *self.patch).float()
         if self.spec.norm_pix_loss:
             mean, var = target.mean(-1, keepdim=True), target.var(-1, keepdim=True)
             target = (target - mean) / (var + 1e-6).sqrt()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from sslctl.modalities.audio import AudioModality
 from sslctl.modalities.base import Modality, Samples
 from sslctl.modalities.image import ImageModality
 
-MODALITIES: dict[str, type[Modality]] = {"image": ImageModality}
+MODALITIES: dict[str, type[Modality]] = {"image": ImageModality, "audio": AudioModality}
 
 __all__ = ["MODALITIES", "Modality", "Samples", "get_modality"]
 

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from sslctl.encoders import Encoder, build_timm_encoder
 from sslctl.errors import UserError
 from sslctl.modalities.base import Samples, ViewPlan
+from sslctl.modalities.folders import folder_labels, list_files
 from sslctl.modalities.image_augment import PRESETS, ViewParams, augment
 from sslctl.recipe import EncoderSpec, ImageAugSpec, ImageDataSpec
 
@@ -41,11 +42,7 @@ def _decode(path: Path, mode: str, size: int) -> np.ndarray:
 def _read_folder(
     root: Path, size: int, channels: int | None
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
-        raise UserError(f"{root}: no image files ({', '.join(sorted(IMAGE_SUFFIXES))}) found")
-    classes = sorted({p.parent.relative_to(root).parts[0] for p in files if p.parent != root})
-    labelled = bool(classes) and all(p.parent != root for p in files)
+    files = list_files(root, IMAGE_SUFFIXES, "image")
     mode = "L" if channels == 1 else "RGB"
     if channels is None:
         from PIL import Image
@@ -53,10 +50,7 @@ def _read_folder(
         with Image.open(files[0]) as first:
             mode = "L" if first.mode in ("L", "1", "I", "I;16") else "RGB"
     x = np.stack([_decode(p, mode, size) for p in files])
-    if not labelled:
-        return x, None
-    index = {c: i for i, c in enumerate(classes)}
-    return x, np.array([index[p.relative_to(root).parts[0]] for p in files], dtype=np.int64)
+    return x, folder_labels(root, files)
 
 
 def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray | None]:

@@ -1,0 +1,184 @@
+"""Audio: folders, .npz arrays and builtin sets held in memory as NaN-padded float32 waveforms.
+
+`batch` crops each clip to the recipe's length (at random for training, centred for
+evaluation) and returns raw waveforms (B, samples), which is also what encoders and ONNX
+exports take: the log-mel front end and its dataset statistics live inside the encoder.
+`views` runs that same front end on the device and augments the log-mel there (see
+`audio_augment`); the encoder passes such spectrogram views straight to its backbone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from sslctl.encoders import Encoder, create_timm_backbone, load_weights
+from sslctl.encoders.audio_cnn import AudioCNN
+from sslctl.errors import UserError
+from sslctl.modalities.audio_augment import PRESETS, AudioViewParams, augment, local_params
+from sslctl.modalities.audio_frontend import LogMelFrontEnd
+from sslctl.modalities.audio_io import read_folder, read_npz, resample_padded
+from sslctl.modalities.base import Samples, ViewPlan
+from sslctl.recipe import AudioAugSpec, AudioDataSpec, EncoderSpec
+
+STATS_CLIPS = 2000  # clips the normalisation statistics are estimated on
+
+
+def load_audio(spec: str, rate: int, max_samples: int, on_error: str = "fail") -> Samples:
+    if spec.startswith("builtin:"):
+        from sslctl.datasets.audio_builtin import RATE, load_builtin_audio
+
+        x, y = load_builtin_audio(spec)
+        if rate != RATE:
+            x = resample_padded(x, RATE, rate)
+    else:
+        path = Path(spec)
+        if not path.exists():
+            raise UserError(f"{path}: data path not found")
+        if path.is_dir():
+            x, y = read_folder(path, rate, max_samples, on_error)
+        elif path.suffix == ".npz":
+            x, y = read_npz(path, rate, max_samples)
+        else:
+            raise UserError(f"{path}: audio data must be a folder or a .npz file")
+    if len(x) == 0:
+        raise UserError(f"{spec}: no clips")
+    return Samples(torch.from_numpy(x), None if y is None else torch.from_numpy(y), spec)
+
+
+def crop(x: torch.Tensor, clip: int, random: bool) -> torch.Tensor:
+    """(B, L) NaN-padded -> (B, clip): a window inside each clip's real length, zero-padded."""
+    lengths = (~torch.isnan(x)).sum(dim=1)
+    slack = (lengths - clip).clamp(min=0)
+    start = (torch.rand(len(x)) * (slack + 1)).floor().long() if random else slack // 2
+    index = (start[:, None] + torch.arange(clip)[None]).clamp(max=x.shape[1] - 1)
+    out = x.gather(1, index)
+    if x.shape[1] < clip:
+        out[:, x.shape[1] :] = float("nan")
+    return torch.nan_to_num(out, nan=0.0)
+
+
+class AudioModality:
+    """Built from a data spec for training, or from encoder.json's input spec for a saved run.
+    Only the training instance (`for_training`) crops at random."""
+
+    def __init__(
+        self,
+        input_spec: dict[str, Any],
+        augment_spec: AudioAugSpec | None = None,
+        random_crop: bool = False,
+    ) -> None:
+        self.input_spec = input_spec
+        self.augment_spec = augment_spec or AudioAugSpec()
+        self.random_crop = random_crop
+        self.rate = int(input_spec["sample_rate"])
+        self.clip = int(input_spec["clip_samples"])
+        self.frontend = self._frontend()
+
+    def _frontend(self) -> LogMelFrontEnd:
+        s = self.input_spec
+        return LogMelFrontEnd(
+            s["sample_rate"],
+            s["n_fft"],
+            s["win_length"],
+            s["hop_length"],
+            s["n_mels"],
+            s["f_min"],
+            s["f_max"],
+            s.get("mean", 0.0),
+            s.get("std", 1.0),
+        )
+
+    @staticmethod
+    def _spec(data: AudioDataSpec) -> dict[str, Any]:
+        n_fft = data.n_fft or data.win_length
+        if n_fft < data.win_length:
+            raise UserError(f"data.n_fft: {n_fft} is shorter than win_length {data.win_length}")
+        f_max = data.f_max or data.sample_rate / 2
+        if not data.f_min < f_max <= data.sample_rate / 2:
+            raise UserError(f"data.f_max: need f_min < f_max <= sample_rate/2, got {f_max}")
+        clip = int(round(data.clip_seconds * data.sample_rate))
+        if clip < max(n_fft // 2 + 1, data.hop_length):
+            raise UserError(f"data.clip_seconds: {data.clip_seconds} s is shorter than one frame")
+        return {
+            "modality": "audio",
+            "sample_rate": data.sample_rate,
+            "clip_samples": clip,
+            "max_samples": max(clip, int(round(data.max_seconds * data.sample_rate))),
+            "n_fft": n_fft,
+            "win_length": data.win_length,
+            "hop_length": data.hop_length,
+            "n_mels": data.n_mels,
+            "f_min": data.f_min,
+            "f_max": f_max,
+            "frames": clip // data.hop_length,
+            "on_decode_error": data.on_decode_error,
+            "layout": "(batch, samples)",
+            "dtype": "float32",
+            "range": [-1.0, 1.0],
+        }
+
+    @classmethod
+    def for_training(cls, data: AudioDataSpec, train: Samples) -> AudioModality:
+        """Standardisation statistics of the log-mel on (up to) 2000 clips, fixed seed."""
+        spec = cls._spec(data)
+        raw = cls(spec)
+        g = torch.Generator().manual_seed(0)
+        pick = torch.randperm(len(train), generator=g)[:STATS_CLIPS]
+        with torch.inference_mode():
+            logmel = raw.frontend.log_mel(crop(train.x[pick], raw.clip, random=False))
+        spec["mean"] = float(logmel.mean())
+        spec["std"] = max(float(logmel.std()), 1e-3)
+        return cls(spec, data.augment, random_crop=True)
+
+    @staticmethod
+    def load_training_samples(data: AudioDataSpec) -> Samples:
+        max_samples = int(round(max(data.max_seconds, data.clip_seconds) * data.sample_rate))
+        return load_audio(data.train, data.sample_rate, max_samples, data.on_decode_error)
+
+    def load(self, spec: str) -> Samples:
+        s = self.input_spec
+        return load_audio(spec, self.rate, s["max_samples"], s.get("on_decode_error", "fail"))
+
+    def batch(self, samples: Samples, index: torch.Tensor, device: torch.device) -> torch.Tensor:
+        return crop(samples.x[index], self.clip, self.random_crop).to(device, non_blocking=True)
+
+    def _params(self, preset: str) -> AudioViewParams:
+        a = self.augment_spec
+        name = a.preset or ("mae" if preset == "mae" else "default")
+        fields = AudioViewParams.__dataclass_fields__
+        overrides = {k: v for k, v in a.model_dump().items() if k in fields and v is not None}
+        return replace(PRESETS[name], **overrides)
+
+    def views(self, x: torch.Tensor, plan: ViewPlan) -> list[torch.Tensor]:
+        frontend = self.frontend.to(x.device)
+        spec = frontend(x)
+        scale = float(self.input_spec.get("std", 1.0))
+        params = self._params(plan.preset)
+        views = [augment(spec, params, scale) for _ in range(plan.n_global)]
+        n_local = (
+            plan.n_local if self.augment_spec.local_crops is None else self.augment_spec.local_crops
+        )
+        views += [augment(spec, local_params(params), scale) for _ in range(n_local)]
+        return views
+
+    def build_encoder(self, spec: EncoderSpec) -> Encoder:
+        s = self.input_spec
+        if spec.name == "audio_cnn":
+            try:
+                backbone = AudioCNN(s["n_mels"], **spec.kwargs)
+            except TypeError as exc:
+                raise UserError(f"encoder.kwargs: {exc}") from None
+            if s["n_mels"] < 8:
+                raise UserError("data.n_mels: audio_cnn needs at least 8 mel bins")
+        else:
+            backbone = create_timm_backbone(spec.name, 1, (s["n_mels"], s["frames"]), spec.kwargs)
+        if spec.weights:
+            load_weights(backbone, spec.weights)
+        return Encoder(self._frontend(), backbone, int(backbone.num_features))
+
+    def export_example(self, batch: int) -> torch.Tensor:
+        return (torch.rand(batch, self.clip) * 2 - 1) * 0.5

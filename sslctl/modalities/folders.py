@@ -1,0 +1,26 @@
+"""Folder sources shared by the modalities: files by suffix, labels from class subfolders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from sslctl.errors import UserError
+
+
+def list_files(root: Path, suffixes: set[str], kind: str) -> list[Path]:
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+    if not files:
+        raise UserError(f"{root}: no {kind} files ({', '.join(sorted(suffixes))}) found")
+    return files
+
+
+def folder_labels(root: Path, files: list[Path]) -> np.ndarray | None:
+    """Class index from each file's first subfolder (sorted names); None when any file sits
+    directly in `root`, i.e. the folder is unlabelled."""
+    if any(p.parent == root for p in files):
+        return None
+    classes = sorted({p.relative_to(root).parts[0] for p in files})
+    index = {c: i for i, c in enumerate(classes)}
+    return np.array([index[p.relative_to(root).parts[0]] for p in files], dtype=np.int64)

@@ -1,0 +1,269 @@
+"""Audio modality: front end, crops, augmentations, readers, bad files, and the CLI end to end
+(pretrain -> probe/embed/coreset -> ONNX from the raw waveform)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+import soundfile as sf
+import torch
+import torchaudio
+
+from sslctl.errors import UserError
+from sslctl.jobs.export import compare_onnx, write_onnx
+from sslctl.modalities.audio import AudioModality, crop
+from sslctl.modalities.audio_augment import AudioViewParams, augment, gain, mixup, spec_augment
+from sslctl.modalities.audio_frontend import LogMelFrontEnd
+from sslctl.modalities.audio_io import read_folder
+from sslctl.modalities.base import ViewPlan
+from sslctl.recipe import AudioDataSpec
+from tests.conftest import cli, small_recipe
+
+RATE = 8000
+
+
+def tone(freq: float, seconds: float, rate: int = RATE) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    return (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+@pytest.fixture
+def tone_folder(tmp_path):
+    """Two classes of tones in wav/flac/ogg, stereo and other sample rates mixed in."""
+    root = tmp_path / "tones"
+    for label, base in (("high", 1200.0), ("low", 300.0)):
+        (root / label).mkdir(parents=True)
+        for i in range(12):
+            wave = tone(base * (1 + 0.03 * i), 0.5 + 0.05 * i, 16000 if i % 3 == 0 else RATE)
+            rate = 16000 if i % 3 == 0 else RATE
+            if i % 4 == 1:
+                wave = np.stack([wave, 0.5 * wave], axis=1)  # stereo: mixed to mono
+            fmt = ["wav", "flac", "ogg"][i % 3]
+            sf.write(root / label / f"{i}.{fmt}", wave, rate)
+    return root
+
+
+def audio_recipe(train: str, **sections) -> dict:
+    data = {"modality": "audio", "train": train, "sample_rate": RATE, "clip_seconds": 0.5}
+    data.update({"n_mels": 32, "win_length": 200, "hop_length": 80, "f_max": 3900})
+    tree = small_recipe(
+        data=data,
+        encoder={"name": "audio_cnn", "kwargs": {"channels": 8, "dim": 32}},
+        train={"epochs": 1, "batch_size": 8, "log_every": 1},
+        probe={"train": train, "test": train},
+    )
+    tree["data"] = {**data, **sections.pop("data", {})}
+    tree.update(sections)
+    return tree
+
+
+# ------------------------------------------------------------------ front end and views
+def test_frontend_matches_torchaudio_melspectrogram():
+    fe = LogMelFrontEnd(16000, 512, 400, 160, 64, 60.0, 7800.0)
+    reference = torchaudio.transforms.MelSpectrogram(
+        16000, n_fft=512, win_length=400, hop_length=160, n_mels=64, f_min=60.0, f_max=7800.0
+    )
+    wave = torch.randn(3, 16000) * 0.1
+    expected = torch.log(reference(wave)[..., :100] + 1e-6)
+    assert torch.allclose(fe.log_mel(wave), expected, atol=1e-4)
+    out = fe(wave)
+    assert out.shape == (3, 1, 64, 100)
+    assert fe(out) is out  # spectrogram views pass straight through
+
+
+def test_crop_stays_inside_each_clip_and_centres_for_eval():
+    x = torch.full((3, 10), float("nan"))
+    x[0, :10] = torch.arange(10.0)
+    x[1, :6] = torch.arange(6.0)
+    x[2, :2] = torch.tensor([5.0, 6.0])
+    torch.manual_seed(0)
+    for _ in range(20):
+        out = crop(x, 4, random=True)
+        start = out[0, 0]
+        assert torch.equal(out[0], torch.arange(start, start + 4))  # a window of clip 0
+        assert 0 <= out[1, 0] <= 2 and torch.equal(out[1], torch.arange(out[1, 0], out[1, 0] + 4))
+        assert torch.equal(out[2], torch.tensor([5.0, 6.0, 0.0, 0.0]))  # zero-padded
+    assert torch.equal(crop(x, 4, random=False)[0], torch.arange(3.0, 7.0))
+    assert crop(x, 12, random=False).shape == (3, 12)
+
+
+def test_augmentations_are_batched_and_do_what_they_say():
+    torch.manual_seed(0)
+    spec = torch.randn(16, 1, 32, 50)
+    assert torch.equal(mixup(spec, 0.0, 4.0), spec)
+    mixed = mixup(spec, 0.4, 4.0)
+    # log-sum-exp mixing never drops below the clip's own (1 - ratio) share
+    assert (mixed * 4.0 >= spec * 4.0 + np.log(0.6) - 1e-4).all()
+    masked = spec_augment(spec, AudioViewParams(time_masks=2, time_mask_width=0.1, freq_masks=0))
+    zero_frames = (masked == 0).all(dim=2).squeeze(1).sum(1)
+    assert zero_frames.max() <= 10 and zero_frames.sum() > 0
+    shifted = gain(spec, 6.0, 0.0, log_scale=1.0)
+    offset = (shifted - spec).mean(dim=(1, 2, 3))
+    assert offset.abs().max() <= 6 * np.log(10) / 10 + 1e-5 and offset.std() > 0
+    view = augment(spec, AudioViewParams(), log_scale=4.0)
+    assert view.shape == spec.shape and torch.isfinite(view).all()
+    assert not torch.equal(view, augment(spec, AudioViewParams(), log_scale=4.0))
+
+
+def test_views_follow_the_plan_and_presets(tone_folder):
+    data = AudioDataSpec.model_validate(audio_recipe(str(tone_folder))["data"])
+    samples = AudioModality.load_training_samples(data)
+    modality = AudioModality.for_training(data, samples)
+    x = modality.batch(samples, torch.arange(6), torch.device("cpu"))
+    assert x.shape == (6, 4000) and torch.isfinite(x).all()
+    views = modality.views(x, ViewPlan(n_global=2, n_local=3, preset="dino"))
+    assert len(views) == 5 and all(v.shape == (6, 1, 32, 50) for v in views)
+    clean = modality.views(x, ViewPlan(n_global=1, preset="mae"))[0]
+    assert torch.allclose(clean, modality.frontend(x))  # masked modelling sees the plain log-mel
+    assert abs(float(modality.frontend(x).mean())) < 1.0  # standardised with the train stats
+
+
+# ------------------------------------------------------------------ readers and bad input
+def test_folder_reader_resamples_mixes_and_labels(tone_folder):
+    x, y = read_folder(tone_folder, RATE, 10 * RATE, "fail")
+    assert x.shape[0] == 24 and sorted(set(y.tolist())) == [0, 1]
+    lengths = (~np.isnan(x)).sum(1)
+    assert lengths.min() == int(0.5 * RATE) and lengths.max() == int(1.05 * RATE)
+
+
+def test_npz_reader_converts_int16_and_rate(tmp_path):
+    from sslctl.modalities.audio_io import read_npz
+
+    wave = (tone(440, 1.0, 16000) * 32767).astype(np.int16)
+    np.savez(tmp_path / "a.npz", x=np.stack([wave, wave]), y=np.array([0, 1]), sample_rate=16000)
+    x, y = read_npz(tmp_path / "a.npz", RATE, 10 * RATE)
+    assert x.shape == (2, RATE) and np.abs(x).max() < 0.31 and y.tolist() == [0, 1]
+    np.savez(tmp_path / "b.npz", x=np.zeros((2, 3, 4, 5)))
+    with pytest.raises(UserError, match="b.npz: x must be"):
+        read_npz(tmp_path / "b.npz", RATE, RATE)
+
+
+@pytest.mark.parametrize(
+    "problem, content, message",
+    [
+        ("corrupt", b"RIFF\x00\x00\x00\x00WAVEfmt garbage", "cannot decode audio"),
+        ("empty", None, "zero length"),
+    ],
+)
+def test_bad_audio_file_is_named_and_exits_2(tone_folder, write_recipe, problem, content, message):
+    bad = tone_folder / "low" / f"{problem}.wav"
+    if content is None:
+        sf.write(bad, np.zeros(0, dtype=np.float32), RATE)
+    else:
+        bad.write_bytes(content)
+    proc = cli("pretrain", write_recipe(audio_recipe(str(tone_folder))), "--out", "/nonexistent")
+    assert proc.returncode == 2
+    assert str(bad) in proc.stderr and message in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_skip_policy_counts_undecodable_files(tone_folder):
+    (tone_folder / "low" / "bad.ogg").write_bytes(b"not audio at all")
+    x, _ = read_folder(tone_folder, RATE, RATE, "skip")
+    assert len(x) == 24
+    with pytest.raises(UserError, match="bad.ogg: cannot decode"):
+        read_folder(tone_folder, RATE, RATE, "fail")
+
+
+def test_folder_without_audio_exits_2(tmp_path, write_recipe):
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "readme.txt").write_text("no audio here")
+    proc = cli("pretrain", write_recipe(audio_recipe(str(tmp_path / "notes"))))
+    assert proc.returncode == 2 and "notes: no audio files" in proc.stderr
+
+
+# ------------------------------------------------------------------ CLI end to end
+@pytest.fixture(scope="module")
+def audio_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("audio")
+    folder = root / "tones"
+    for label, base in (("high", 1200.0), ("low", 300.0)):
+        (folder / label).mkdir(parents=True)
+        for i in range(16):
+            sf.write(folder / label / f"{i}.wav", tone(base * (1 + 0.02 * i), 0.7), RATE)
+    recipe = root / "r.yaml"
+    recipe.write_text(
+        json.dumps(
+            audio_recipe(
+                str(folder),
+                data={"augment": {"preset": "byol-a"}},
+                method={"name": "byol", "proj_hidden": 32, "proj_dim": 16},
+            )
+        )
+    )
+    cli("pretrain", recipe, "--out", root / "run", "--quiet", check=True)
+    return root / "run"
+
+
+def test_audio_run_probes_embeds_and_picks_coresets(audio_run):
+    info = json.loads((audio_run / "encoder.json").read_text())
+    assert info["input"]["modality"] == "audio" and info["input"]["clip_samples"] == 4000
+    assert info["input"]["std"] > 0  # dataset statistics stored with the encoder
+    result = json.loads(cli("probe", audio_run, "--json", check=True).stdout)
+    assert result["n_train"] == 32 and result["dim"] == 32
+    out = audio_run.parent / "emb.npz"
+    cli(
+        "embed",
+        audio_run,
+        "--data",
+        audio_run.parent / "tones",
+        "--out",
+        out,
+        check=True,
+    )
+    assert np.load(out)["x"].shape == (32, 32)
+    picked = cli(
+        "coreset", audio_run, "--data", audio_run.parent / "tones", "--budget", "5", check=True
+    )
+    assert len(picked.stdout.split()) == 5
+
+
+def test_onnx_from_raw_waveform_matches_pytorch(audio_run, tmp_path):
+    proc = cli("export", audio_run, "--out", tmp_path / "a.onnx", check=True)
+    assert "L2-normalised" in proc.stderr
+    model = onnx.load(tmp_path / "a.onnx")
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    assert dims[0].dim_param and dims[1].dim_value == 4000  # (batch, samples)
+    from sslctl.rundir import load_run
+
+    run = load_run(audio_run)
+    frontend = run.encoder.normalize  # waveform -> standardised log-mel
+    write_onnx(frontend, run.modality.export_example(2), tmp_path / "fe.onnx", {}, "logmel")
+    assert (
+        compare_onnx(frontend, run.modality.export_example, tmp_path / "fe.onnx")["max_abs_diff"]
+        < 1e-3
+    )
+    diffs = compare_onnx(run.encoder, run.modality.export_example, tmp_path / "a.onnx")
+    assert diffs["max_abs_diff_l2_normalised"] < 1e-4
+
+
+@pytest.mark.parametrize(
+    "method, encoder",
+    [
+        (
+            {"name": "mae", "decoder_dim": 32, "decoder_depth": 1, "decoder_heads": 2},
+            {"name": "vit_tiny_patch16_224", "kwargs": {"patch_size": [8, 10], "depth": 2}},
+        ),
+        (
+            {
+                "name": "dino",
+                "out_dim": 64,
+                "hidden_dim": 32,
+                "bottleneck_dim": 16,
+                "local_crops": 2,
+            },
+            {"name": "audio_cnn", "kwargs": {"channels": 8, "dim": 32}},
+        ),
+    ],
+    ids=["masked-spectrogram", "dino"],
+)
+def test_other_methods_train_on_audio(tone_folder, write_recipe, tmp_path, method, encoder):
+    tree = audio_recipe(str(tone_folder), method=method, encoder=encoder)
+    cli("pretrain", write_recipe(tree), "--out", tmp_path / "r", "--quiet", check=True)
+    rows = [
+        json.loads(line) for line in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()
+    ]
+    assert rows and all(np.isfinite(r["loss"]) for r in rows)
