@@ -4,7 +4,9 @@ spoken-digits: the words zero..nine from espeak-ng, over accents x voice variant
 pitches. Whole voice variants are held out for the test split, so a probe measures
 generalisation to unseen speakers. gm-instruments: every General MIDI program of the
 FluidR3 sampled soundfont, rendered by fluidsynth at several pitches and velocities, labelled
-by instrument family (program // 8, the 16 GM families); fixed stratified 80/20 split, seed 0.
+by instrument family (program // 8, the 16 GM families). As in NSynth, the test split holds
+out whole instruments (every fifth program, 1-2 per family), so near-identical notes of one
+instrument never sit on both sides and a probe measures generalisation to new instruments.
 
 Clips are 16 kHz mono, at most 1 s. The cache (int16 + lengths) lives in $SSLCTL_CACHE, else
 $XDG_CACHE_HOME/sslctl, else ~/.cache/sslctl, and is written atomically.
@@ -183,21 +185,19 @@ def _make_gm_instruments(path: Path) -> None:
         audio, _ = sf.read(str(wav), dtype="float32", always_2d=True)
     mono = audio.mean(axis=1)
     slot = GM_SLOT_MS * RATE // 1000
-    clips, labels = [], []
+    clips, labels, programs = [], [], []
     for i, (program, _, _) in enumerate(notes):
         clip = mono[i * slot : i * slot + CLIP]
         if len(clip) == CLIP and np.sqrt(np.mean(clip**2)) > 1e-4:  # some effects stay silent
             clips.append(clip)
             labels.append(program // 8)
+            programs.append(program)
     y = np.array(labels, dtype=np.int64)
-    from sklearn.model_selection import train_test_split
-
-    _, test_idx = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y, random_state=0)
-    test = np.zeros(len(y), dtype=bool)
-    test[test_idx] = True
+    test = np.array(programs) % 5 == 4  # every fifth program (1-2 per family) is unseen
     _save(path, clips, y=y, test=test)
 
 
+CACHE_VERSION = {"spoken-digits": "v1", "gm-instruments": "v2"}  # bump when a maker changes
 MAKERS = {"spoken-digits": _make_spoken_digits, "gm-instruments": _make_gm_instruments}
 
 
@@ -210,7 +210,7 @@ def load_builtin_audio(spec: str) -> tuple[np.ndarray, np.ndarray]:
         raise UserError(f"{spec}: unknown builtin audio dataset; valid: {', '.join(MAKERS)}")
     if split not in ("train", "test"):
         raise UserError(f"{spec}: split must be train or test, got {split!r}")
-    path = cache_dir() / f"{name}-v1.npz"
+    path = cache_dir() / f"{name}-{CACHE_VERSION[name]}.npz"
     if not path.is_file():
         try:
             MAKERS[name](path)
