@@ -267,3 +267,35 @@ def test_other_methods_train_on_audio(tone_folder, write_recipe, tmp_path, metho
         json.loads(line) for line in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()
     ]
     assert rows and all(np.isfinite(r["loss"]) for r in rows)
+
+
+# ------------------------------------------------------------------ builtin sets
+def test_builtin_gm_instruments_holds_out_instruments(tmp_path, monkeypatch):
+    from sslctl.datasets.audio_builtin import load_builtin_audio
+
+    monkeypatch.setenv("SSLCTL_CACHE", str(tmp_path))
+    (xtr, ytr), (xte, yte) = (
+        load_builtin_audio(f"builtin:gm-instruments:{s}") for s in ("train", "test")
+    )
+    assert xtr.shape[1] == xte.shape[1] == 16000
+    assert sorted(set(ytr.tolist())) == sorted(set(yte.tolist())) == list(range(16))
+    assert 0.15 < len(xte) / (len(xtr) + len(xte)) < 0.25
+    # no test clip is a copy of a training clip: whole instruments are held out
+    a = torch.nn.functional.normalize(torch.from_numpy(np.nan_to_num(xtr)), dim=1)
+    b = torch.nn.functional.normalize(torch.from_numpy(np.nan_to_num(xte)), dim=1)
+    assert float((b @ a.T).max()) < 0.999
+    again = load_builtin_audio("builtin:gm-instruments:test")  # from the cache, identical
+    assert np.array_equal(np.nan_to_num(again[0]), np.nan_to_num(xte))
+
+
+def test_builtin_needs_its_debian_tool(tmp_path, monkeypatch):
+    import shutil
+
+    from sslctl.datasets.audio_builtin import load_builtin_audio
+
+    monkeypatch.setenv("SSLCTL_CACHE", str(tmp_path))
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(UserError, match="sudo apt-get install -y espeak-ng"):
+        load_builtin_audio("builtin:spoken-digits")
+    with pytest.raises(UserError, match="valid: spoken-digits, gm-instruments"):
+        load_builtin_audio("builtin:birdsong")
