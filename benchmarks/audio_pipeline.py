@@ -10,26 +10,14 @@ time is a small share of the step.
 from __future__ import annotations
 
 import argparse
-import time
 
 import torch
+from timing import seconds_per_call
 
 from sslctl.engine.optim import build_optimizer
 from sslctl.methods import build_method
 from sslctl.modalities.audio import AudioModality
 from sslctl.recipe import load_recipe
-
-
-def _time(fn, steps: int, device: torch.device) -> float:
-    fn()  # warm-up
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(steps):
-        fn()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return (time.perf_counter() - start) / steps
 
 
 def main() -> None:
@@ -59,8 +47,8 @@ def main() -> None:
         opt.zero_grad(set_to_none=True)
 
     torch.manual_seed(0)
-    t_pipe = _time(pipeline, args.steps, device)
-    t_step = _time(step, args.steps, device)
+    t_pipe = seconds_per_call(pipeline, args.steps, device)
+    t_step = seconds_per_call(step, args.steps, device)
     n_views = plan.n_global + plan.n_local
     print(f"recipe {args.recipe}  device {device}  batch {args.batch}  views {n_views}")
     print(

@@ -8,26 +8,14 @@ NT-Xent, backward, AdamW) against the bare forward+backward of the same encoder 
 from __future__ import annotations
 
 import argparse
-import time
 
 import torch
+from timing import seconds_per_call
 
 from sslctl.engine.optim import build_optimizer
 from sslctl.methods import build_method
 from sslctl.modalities.image import ImageModality
 from sslctl.recipe import EncoderSpec, validate
-
-
-def _time(fn, steps: int, device: torch.device) -> float:
-    fn()  # warm-up
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(steps):
-        fn()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return (time.perf_counter() - start) / steps
 
 
 def main() -> None:
@@ -81,9 +69,9 @@ def main() -> None:
         opt.step()
         opt.zero_grad(set_to_none=True)
 
-    t_bare = _time(bare, args.steps, device)
-    t_full = _time(full, args.steps, device)
-    t_aug = _time(lambda: modality.views(images, method.view_plan), args.steps, device)
+    t_bare = seconds_per_call(bare, args.steps, device)
+    t_full = seconds_per_call(full, args.steps, device)
+    t_aug = seconds_per_call(lambda: modality.views(images, method.view_plan), args.steps, device)
     print(f"device={device} batch={args.batch} size={args.size} threads={torch.get_num_threads()}")
     print(f"bare encoder fwd+bwd (2x{args.batch}): {t_bare * 1000:.1f} ms")
     rate = 2 * args.batch / t_full

@@ -25,10 +25,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-import torch
-import torchaudio
 
+from sslctl.datasets.builtin import parse_builtin
 from sslctl.errors import UserError
+from sslctl.modalities.audio_io import pad_stack, resample_padded
 
 RATE = 16000
 CLIP = RATE  # 1 s
@@ -83,13 +83,9 @@ def _load(path: Path) -> dict[str, np.ndarray]:
 
 
 def _to_rate(waves: list[np.ndarray], rate: int) -> list[np.ndarray]:
-    """Resample equal-rate clips as one zero-padded batch, then trim each to its length."""
-    longest = max(len(w) for w in waves)
-    batch = torch.zeros(len(waves), longest)
-    for i, w in enumerate(waves):
-        batch[i, : len(w)] = torch.from_numpy(w)
-    out = torchaudio.functional.resample(batch, rate, RATE).numpy()
-    return [out[i, : min(CLIP, -(-len(w) * RATE // rate))] for i, w in enumerate(waves)]
+    """Resample equal-rate clips as one batch; each keeps its own length, capped at 1 s."""
+    out = resample_padded(pad_stack(waves), rate, RATE)
+    return [row[~np.isnan(row)][:CLIP] for row in out]
 
 
 def _speak(args: tuple[str, str, int, int, int]) -> tuple[np.ndarray, int]:
@@ -203,13 +199,7 @@ MAKERS = {"spoken-digits": _make_spoken_digits, "gm-instruments": _make_gm_instr
 
 def load_builtin_audio(spec: str) -> tuple[np.ndarray, np.ndarray]:
     """`builtin:NAME[:split]` -> (x float32 (N, 16000) NaN-padded at 16 kHz, y int64)."""
-    parts = spec.split(":")
-    name = parts[1] if len(parts) > 1 else ""
-    split = parts[2] if len(parts) > 2 else "train"
-    if name not in MAKERS:
-        raise UserError(f"{spec}: unknown builtin audio dataset; valid: {', '.join(MAKERS)}")
-    if split not in ("train", "test"):
-        raise UserError(f"{spec}: split must be train or test, got {split!r}")
+    name, split = parse_builtin(spec, list(MAKERS), "audio")
     path = cache_dir() / f"{name}-{CACHE_VERSION[name]}.npz"
     if not path.is_file():
         try:

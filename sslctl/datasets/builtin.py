@@ -57,13 +57,19 @@ def _fashion(split: str) -> tuple[np.ndarray, np.ndarray]:
 LOADERS = {"digits": _digits, "fashion-mnist": _fashion}
 
 
-def load_builtin_images(spec: str) -> tuple[np.ndarray, np.ndarray]:
-    """`builtin:NAME[:split]` -> (x uint8 NCHW, y int64); split defaults to train."""
+def parse_builtin(spec: str, names: list[str], kind: str) -> tuple[str, str]:
+    """`builtin:NAME[:split]` -> (NAME, split), split defaulting to train; UserError otherwise."""
     parts = spec.split(":")
     name = parts[1] if len(parts) > 1 else ""
     split = parts[2] if len(parts) > 2 else "train"
-    if name not in LOADERS:
-        raise UserError(f"{spec}: unknown builtin image dataset; valid: {', '.join(LOADERS)}")
+    if name not in names:
+        raise UserError(f"{spec}: unknown builtin {kind} dataset; valid: {', '.join(names)}")
     if split not in ("train", "test"):
         raise UserError(f"{spec}: split must be train or test, got {split!r}")
+    return name, split
+
+
+def load_builtin_images(spec: str) -> tuple[np.ndarray, np.ndarray]:
+    """`builtin:NAME[:split]` -> (x uint8 NCHW, y int64); split defaults to train."""
+    name, split = parse_builtin(spec, list(LOADERS), "image")
     return LOADERS[name](split)

@@ -15,7 +15,7 @@ import torch
 import torchaudio
 
 from sslctl.errors import UserError
-from sslctl.modalities.folders import folder_labels, list_files
+from sslctl.modalities.folders import folder_labels, list_files, open_npz
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif"}
 
@@ -90,12 +90,7 @@ def read_folder(
 def read_npz(path: Path, rate: int, max_samples: int) -> tuple[np.ndarray, np.ndarray | None]:
     """x: (N, samples) or (N, channels, samples), float in [-1, 1] or int16; optional y and
     sample_rate (default: the recipe's rate). NaN in float x marks padding."""
-    try:
-        arrays = np.load(path)
-    except (OSError, ValueError) as exc:
-        raise UserError(f"{path}: cannot read .npz ({exc})") from None
-    if "x" not in arrays:
-        raise UserError(f"{path}: .npz needs an array named 'x' of waveforms")
+    arrays = open_npz(path, " of waveforms")
     x = arrays["x"]
     if x.ndim == 3:
         x = x.mean(axis=1)

@@ -1,4 +1,4 @@
-"""Folder sources shared by the modalities: files by suffix, labels from class subfolders."""
+"""File sources shared by the modalities: files by suffix, labels from class subfolders, .npz."""
 
 from __future__ import annotations
 
@@ -24,3 +24,14 @@ def folder_labels(root: Path, files: list[Path]) -> np.ndarray | None:
     classes = sorted({p.relative_to(root).parts[0] for p in files})
     index = {c: i for i, c in enumerate(classes)}
     return np.array([index[p.relative_to(root).parts[0]] for p in files], dtype=np.int64)
+
+
+def open_npz(path: Path, x_meaning: str = "") -> np.lib.npyio.NpzFile:
+    """The arrays of an .npz source, which must hold `x`; UserError naming the file otherwise."""
+    try:
+        arrays = np.load(path)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{path}: cannot read .npz ({exc})") from None
+    if "x" not in arrays:
+        raise UserError(f"{path}: .npz needs an array named 'x'{x_meaning}")
+    return arrays

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from sslctl.encoders import Encoder, build_timm_encoder
 from sslctl.errors import UserError
 from sslctl.modalities.base import Samples, ViewPlan
-from sslctl.modalities.folders import folder_labels, list_files
+from sslctl.modalities.folders import folder_labels, list_files, open_npz
 from sslctl.modalities.image_augment import PRESETS, ViewParams, augment
 from sslctl.recipe import EncoderSpec, ImageAugSpec, ImageDataSpec
 
@@ -54,12 +54,7 @@ def _read_folder(
 
 
 def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
-    try:
-        arrays = np.load(path)
-    except (OSError, ValueError) as exc:
-        raise UserError(f"{path}: cannot read .npz ({exc})") from None
-    if "x" not in arrays:
-        raise UserError(f"{path}: .npz needs an array named 'x'")
+    arrays = open_npz(path)
     x = arrays["x"]
     if x.ndim == 3:
         x = x[:, None]
