@@ -120,15 +120,71 @@ class AudioDataSpec(Strict):
     )
 
 
-MODALITY_NAMES = ["image", "audio"]
-DataSpec = Annotated[ImageDataSpec | AudioDataSpec, Field(discriminator="modality")]
+class SeriesAugSpec(Strict):
+    """Overrides of the time-series view preset; unset fields keep the preset's value."""
+
+    preset: Literal["default", "ts2vec", "masked", "none"] | None = Field(
+        None,
+        description="Parameter set: default (joint-embedding methods: crop, jitter, scaling, "
+        "magnitude warp, time mask), ts2vec (overlapping crops), masked/none (no views). "
+        "Default: the method's own.",
+    )
+    crop_scale: tuple[float, float] | None = Field(
+        None, description="Random crop length range, as a fraction of the series length."
+    )
+    jitter_std: float | None = Field(
+        None, ge=0, description="Additive Gaussian noise, in standard deviations of the data."
+    )
+    scale_std: float | None = Field(
+        None, ge=0, description="Per-channel scaling factor ~ N(1, scale_std)."
+    )
+    warp_std: float | None = Field(
+        None, ge=0, description="Magnitude warp: smooth curve through knots ~ N(1, warp_std)."
+    )
+    warp_knots: int | None = Field(None, gt=0, description="Magnitude warp: interior knots.")
+    time_masks: int | None = Field(
+        None, ge=0, description="Spans of timesteps marked missing per view."
+    )
+    time_mask_width: float | None = Field(
+        None, ge=0, le=1, description="Longest masked span, as a fraction of the length."
+    )
+    permute_segments: int | None = Field(
+        None, ge=0, description="Shuffle 2..N equal segments per series (0: off)."
+    )
+    overlap_crops: bool | None = Field(
+        None, description="TS2Vec's two crops around a shared random segment."
+    )
+
+
+class TimeSeriesDataSpec(Strict):
+    modality: Literal["timeseries"] = Field(description="Data modality.")
+    train: str = Field(
+        description="Training series: .npy/.npz with x (N, C, T) [and y], a UCR-layout "
+        ".csv/.tsv (label, then values), a UCR/UEA .ts file, or builtin:NAME[:split] "
+        "(GunPoint, ArrowHead, ItalyPowerDemand, BasicMotions, JapaneseVowels; needs "
+        "sslctl[data])."
+    )
+    max_length: int | None = Field(
+        None,
+        gt=1,
+        description="Training series longer than this are cut into consecutive sections of "
+        "at most this many steps (TS2Vec's max_train_length); default: no cut.",
+    )
+    augment: SeriesAugSpec = Field(default_factory=SeriesAugSpec, description="View overrides.")
+
+
+MODALITY_NAMES = ["image", "audio", "timeseries"]
+DataSpec = Annotated[
+    ImageDataSpec | AudioDataSpec | TimeSeriesDataSpec, Field(discriminator="modality")
+]
 
 
 # ---------------------------------------------------------------- encoder
 class EncoderSpec(Strict):
     name: str = Field(
         description="timm model name (e.g. resnet18, vit_tiny_patch16_224; audio takes them on "
-        "1-channel log-mel spectrograms) or an sslctl encoder (audio_cnn)."
+        "1-channel log-mel spectrograms) or an sslctl encoder (audio_cnn; for time series "
+        "dilated_cnn, resnet1d, patch_tst)."
     )
     weights: str | None = Field(
         None, description="Local .safetensors/.pt file to initialise from; never downloads."
@@ -215,6 +271,28 @@ class MAESpec(Strict):
     norm_pix_loss: bool = Field(True, description="Regress per-patch normalised pixels.")
 
 
+class TS2VecSpec(Strict):
+    name: Literal["ts2vec"] = Field(
+        description="TS2Vec hierarchical contrastive learning (Yue et al. 2022); series only."
+    )
+    alpha: float = Field(
+        0.5, ge=0, le=1, description="Weight of the instance-wise term (1 - alpha: temporal)."
+    )
+    temporal_unit: int = Field(
+        0, ge=0, description="Pyramid level from which the temporal term is added."
+    )
+    keep_prob: float = Field(
+        0.5, gt=0, le=1, description="Chance a projected timestamp is kept (binomial masking)."
+    )
+
+
+class MaskedSeriesSpec(Strict):
+    name: Literal["masked_series"] = Field(
+        description="Masked patch modelling on series (PatchTST pre-training); patch_tst only."
+    )
+    mask_ratio: float = Field(0.4, gt=0, lt=1, description="Share of observed patches masked.")
+
+
 class DistillSpec(Strict):
     name: Literal["distill"] = Field(
         description="Label-free distillation: cosine of student projection to teacher embedding."
@@ -223,10 +301,28 @@ class DistillSpec(Strict):
 
 
 MethodSpec = Annotated[
-    SimCLRSpec | BYOLSpec | BarlowSpec | VICRegSpec | DINOSpec | MAESpec | DistillSpec,
+    SimCLRSpec
+    | BYOLSpec
+    | BarlowSpec
+    | VICRegSpec
+    | DINOSpec
+    | MAESpec
+    | TS2VecSpec
+    | MaskedSeriesSpec
+    | DistillSpec,
     Field(discriminator="name"),
 ]
-METHOD_NAMES = ["simclr", "byol", "barlow", "vicreg", "dino", "mae", "distill"]
+METHOD_NAMES = [
+    "simclr",
+    "byol",
+    "barlow",
+    "vicreg",
+    "dino",
+    "mae",
+    "ts2vec",
+    "masked_series",
+    "distill",
+]
 
 
 # ---------------------------------------------------------------- optim / train / probe

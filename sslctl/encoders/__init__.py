@@ -8,7 +8,12 @@ from sslctl.encoders.base import Encoder
 from sslctl.encoders.timm_encoder import build_timm_encoder, create_timm_backbone, load_weights
 
 # sslctl's own encoders, by name -> the modalities they accept
-OWN_ENCODERS: dict[str, tuple[str, ...]] = {"audio_cnn": ("audio",)}
+OWN_ENCODERS: dict[str, tuple[str, ...]] = {
+    "audio_cnn": ("audio",),
+    "dilated_cnn": ("timeseries",),
+    "resnet1d": ("timeseries",),
+    "patch_tst": ("timeseries",),
+}
 
 __all__ = [
     "OWN_ENCODERS",

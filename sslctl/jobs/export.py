@@ -1,10 +1,12 @@
 """export: the encoder as ONNX (checked in onnxruntime) or safetensors.
 
 The ONNX graph takes the modality's model input (images: float NCHW in [0, 1]; audio: the raw
-waveform (batch, samples)); normalisation and any front end are inside the graph, and the
-input spec is stored as model metadata. The check compares onnxruntime with PyTorch on random
-inputs at several batch sizes, on the embeddings as they come out and after L2 normalisation
-(the form kNN, retrieval and coresets use); the gate is 1e-4 on the latter.
+waveform (batch, samples); series: (batch, channels, time) with NaN for missing steps);
+normalisation and any front end are inside the graph, and the input spec is stored as model
+metadata. The axes the modality names (`export_axes`) are dynamic. The check compares
+onnxruntime with PyTorch on the modality's random check inputs (other batch sizes, and other
+lengths where the time axis is dynamic), on the embeddings as they come out and after L2
+normalisation (the form kNN, retrieval and coresets use); the gate is 1e-4 on the latter.
 """
 
 from __future__ import annotations
@@ -28,11 +30,13 @@ def write_onnx(
     out: Path,
     meta: dict[str, str],
     output_name: str = "embedding",
+    axes: dict[int, str] | None = None,
 ) -> None:
-    """Export with a dynamic batch axis (opset 18) and attach `meta` as metadata_props."""
+    """Export (opset 18) with the named input axes dynamic (default: the batch axis) and
+    attach `meta` as metadata_props."""
     import onnx
 
-    batch = torch.export.Dim("batch", min=1)
+    dims = {i: torch.export.Dim(name, min=1) for i, name in (axes or {0: "batch"}).items()}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         program = torch.onnx.export(
@@ -40,7 +44,7 @@ def write_onnx(
             (example,),
             input_names=["input"],
             output_names=[output_name],
-            dynamic_shapes=({0: batch},),
+            dynamic_shapes=(dims,),
             opset_version=18,
             dynamo=True,
             verbose=False,
@@ -53,16 +57,15 @@ def write_onnx(
 
 
 def compare_onnx(
-    module: torch.nn.Module, make_input, path: Path, batches: tuple[int, ...] = (1, 3)
+    module: torch.nn.Module, inputs: list[torch.Tensor], path: Path
 ) -> dict[str, float]:
-    """Largest |onnxruntime - PyTorch| over random inputs, raw and per-row L2-normalised."""
+    """Largest |onnxruntime - PyTorch| over `inputs`, raw and per-row L2-normalised."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     raw = normalised = 0.0
-    torch.manual_seed(0)
-    for b in batches:
-        x = make_input(b)
+    for x in inputs:
+        b = len(x)
         with torch.inference_mode():
             expected = module(x).reshape(b, -1).numpy()
         got = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0].reshape(b, -1)
@@ -87,10 +90,12 @@ def export(
         "input_spec": json.dumps(run.modality.input_spec),
         "embed_dim": str(run.encoder.embed_dim),
     }
-    write_onnx(run.encoder, run.modality.export_example(2), path, meta)
+    modality = run.modality
+    write_onnx(run.encoder, modality.export_example(2), path, meta, axes=modality.export_axes)
     if not check:
         return path, None
-    diffs = compare_onnx(run.encoder, run.modality.export_example, path)
+    torch.manual_seed(0)
+    diffs = compare_onnx(run.encoder, modality.export_checks(), path)
     if diffs["max_abs_diff_l2_normalised"] > ONNX_TOLERANCE:
         raise RuntimeError(
             "ONNX check failed: max |onnxruntime - torch| on L2-normalised embeddings = "

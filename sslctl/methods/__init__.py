@@ -10,7 +10,9 @@ from sslctl.methods.byol import BYOL
 from sslctl.methods.dino import DINO
 from sslctl.methods.distill import Distill
 from sslctl.methods.mae import MAE
+from sslctl.methods.masked_series import MaskedSeries
 from sslctl.methods.simclr import SimCLR
+from sslctl.methods.ts2vec import TS2Vec
 from sslctl.methods.vicreg import VICReg
 
 METHODS = {
@@ -20,6 +22,8 @@ METHODS = {
     "vicreg": VICReg,
     "dino": DINO,
     "mae": MAE,
+    "ts2vec": TS2Vec,
+    "masked_series": MaskedSeries,
 }
 
 

@@ -5,8 +5,13 @@ from __future__ import annotations
 from sslctl.modalities.audio import AudioModality
 from sslctl.modalities.base import Modality, Samples
 from sslctl.modalities.image import ImageModality
+from sslctl.modalities.timeseries import TimeSeriesModality
 
-MODALITIES: dict[str, type[Modality]] = {"image": ImageModality, "audio": AudioModality}
+MODALITIES: dict[str, type[Modality]] = {
+    "image": ImageModality,
+    "audio": AudioModality,
+    "timeseries": TimeSeriesModality,
+}
 
 __all__ = ["MODALITIES", "Modality", "Samples", "get_modality"]
 

@@ -65,6 +65,8 @@ class AudioModality:
     """Built from a data spec for training, or from encoder.json's input spec for a saved run.
     Only the training instance (`for_training`) crops at random."""
 
+    export_axes = {0: "batch"}
+
     def __init__(
         self,
         input_spec: dict[str, Any],
@@ -182,3 +184,6 @@ class AudioModality:
 
     def export_example(self, batch: int) -> torch.Tensor:
         return (torch.rand(batch, self.clip) * 2 - 1) * 0.5
+
+    def export_checks(self) -> list[torch.Tensor]:
+        return [self.export_example(1), self.export_example(3)]

@@ -36,6 +36,7 @@ class Modality(Protocol):
     """One per data kind. `input_spec` is what encoder.json records and what rebuilds it later."""
 
     input_spec: dict[str, Any]
+    export_axes: dict[int, str]  # input axes left dynamic in the ONNX export
 
     @classmethod
     def load_training_samples(cls, data: Any) -> Samples: ...
@@ -55,4 +56,10 @@ class Modality(Protocol):
 
     def build_encoder(self, spec: Any) -> Encoder: ...
 
-    def export_example(self, batch: int) -> torch.Tensor: ...
+    def export_example(self, batch: int) -> torch.Tensor:
+        """A random model input of `batch` rows: what the ONNX export traces."""
+        ...
+
+    def export_checks(self) -> list[torch.Tensor]:
+        """Random inputs the export is checked on, varying every dynamic axis."""
+        ...

@@ -96,6 +96,8 @@ def load_images(spec: str, size: int, channels: int | None) -> Samples:
 class ImageModality:
     """Built from a data spec for training, or from encoder.json's input spec for a saved run."""
 
+    export_axes = {0: "batch"}
+
     def __init__(self, input_spec: dict[str, Any], augment_spec: ImageAugSpec | None = None):
         self.input_spec = input_spec
         self.size = int(input_spec["image_size"])
@@ -172,3 +174,6 @@ class ImageModality:
 
     def export_example(self, batch: int) -> torch.Tensor:
         return torch.rand(batch, self.channels, self.size, self.size)
+
+    def export_checks(self) -> list[torch.Tensor]:
+        return [self.export_example(1), self.export_example(3)]

@@ -1,0 +1,43 @@
+"""UCR/UEA series that ship inside the `aeon` wheel (aeon/datasets/data/NAME/NAME_SPLIT.ts).
+
+The files are located with importlib.util.find_spec and read by sslctl's own .ts reader; aeon
+itself is never imported (it pulls in numba). Splits are the archive's official train/test.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+from sslctl.datasets.builtin import parse_builtin
+from sslctl.errors import UserError
+
+# The sets DATASETS.md lists; any other NAME with NAME_TRAIN.ts in aeon's folder works too.
+DOCUMENTED = ["GunPoint", "ArrowHead", "ItalyPowerDemand", "BasicMotions", "JapaneseVowels"]
+INSTALL = "pip install 'sslctl[data]'  (or: pip install aeon)"
+
+
+def aeon_data_dir() -> Path:
+    spec = importlib.util.find_spec("aeon")
+    if spec is None or not spec.submodule_search_locations:
+        raise UserError(
+            "builtin time-series sets need the aeon package (the UCR/UEA files ship inside its "
+            f"wheel); install it with: {INSTALL}"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
+
+
+def available() -> list[str]:
+    root = aeon_data_dir()
+    train_files = root.glob("*/*_TRAIN.ts")
+    return sorted(p.parent.name for p in train_files if p.stem == f"{p.parent.name}_TRAIN")
+
+
+def load_builtin_series(spec: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """`builtin:NAME[:split]` -> (x (N, C, T) float32 NaN-padded, y int64)."""
+    from sslctl.modalities.series_io import read_ts
+
+    name, split = parse_builtin(spec, available(), "time-series")
+    return read_ts(aeon_data_dir() / name / f"{name}_{split.upper()}.ts")

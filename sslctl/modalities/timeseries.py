@@ -1,0 +1,166 @@
+"""Time series: .npy/.npz, UCR CSV/TSV, UCR/UEA .ts and builtin archive sets, held in memory as
+float32 (N, C, T) with NaN marking missing values and the padding of shorter series.
+
+The encoder input is that same (batch, channels, time) array: per-channel normalisation
+(fitted on the training split, stored in encoder.json) and NaN masking live inside the
+encoder, so exports take raw series of any length. Views are made on the training device by
+`series_augment`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from sslctl.encoders import Encoder, load_weights
+from sslctl.encoders.dilated_cnn import DilatedCNN
+from sslctl.encoders.patch_tst import PatchTST
+from sslctl.encoders.resnet1d import ResNet1D
+from sslctl.encoders.series_base import SeriesNormalize
+from sslctl.errors import UserError
+from sslctl.modalities.base import Samples, ViewPlan
+from sslctl.modalities.series_augment import (
+    PRESETS,
+    OverlappingCrops,
+    SeriesViewParams,
+    augment,
+    overlapping_crops,
+)
+from sslctl.modalities.series_io import TEXT_SUFFIXES, read_array, read_ts, read_ucr_text
+from sslctl.recipe import EncoderSpec, SeriesAugSpec, TimeSeriesDataSpec
+
+SERIES_ENCODERS = {"dilated_cnn": DilatedCNN, "resnet1d": ResNet1D, "patch_tst": PatchTST}
+METHOD_PRESETS = {"ts2vec": "ts2vec", "mae": "masked", "masked_series": "masked"}
+LOCAL_CROP = (0.2, 0.5)  # DINO local views: short crops
+
+
+def load_series(spec: str) -> Samples:
+    if spec.startswith("builtin:"):
+        from sslctl.datasets.series_builtin import load_builtin_series
+
+        x, y = load_builtin_series(spec)
+    else:
+        path = Path(spec)
+        if not path.is_file():
+            problem = "is a folder; give a file" if path.is_dir() else "data file not found"
+            raise UserError(f"{path}: {problem}")
+        suffix = path.suffix.lower()
+        if suffix in (".npy", ".npz"):
+            x, y = read_array(path)
+        elif suffix in TEXT_SUFFIXES:
+            x, y = read_ucr_text(path)
+        elif suffix == ".ts":
+            x, y = read_ts(path)
+        else:
+            raise UserError(f"{path}: time-series data must be .npy, .npz, .csv, .tsv, .txt or .ts")
+    return Samples(torch.from_numpy(x), None if y is None else torch.from_numpy(y), spec)
+
+
+def split_long(samples: Samples, max_length: int) -> Samples:
+    """Cut series longer than max_length into consecutive sections (the last NaN-padded) and
+    drop sections with nothing observed, as TS2Vec does with max_train_length."""
+    x = samples.x
+    n_sec = -(-x.shape[2] // max_length)
+    if n_sec <= 1:
+        return samples
+    pad = n_sec * max_length - x.shape[2]
+    x = torch.nn.functional.pad(x, (0, pad), value=float("nan"))
+    x = x.unflatten(2, (n_sec, max_length)).permute(0, 2, 1, 3).flatten(0, 1)
+    keep = ~torch.isnan(x).all(dim=2).all(dim=1)
+    return Samples(x[keep].contiguous(), None, samples.source)
+
+
+class TimeSeriesModality:
+    """Built from a data spec for training, or from encoder.json's input spec for a saved run."""
+
+    export_axes = {0: "batch", 2: "time"}
+
+    def __init__(
+        self, input_spec: dict[str, Any], augment_spec: SeriesAugSpec | None = None
+    ) -> None:
+        self.input_spec = input_spec
+        self.channels = int(input_spec["channels"])
+        self.length = int(input_spec["length"])
+        self.augment_spec = augment_spec or SeriesAugSpec()
+
+    @classmethod
+    def for_training(cls, data: TimeSeriesDataSpec, train: Samples) -> TimeSeriesModality:
+        values = train.x.transpose(0, 1).reshape(train.x.shape[1], -1).double()
+        mean = torch.nanmean(values, dim=1)
+        std = torch.nanmean((values - mean[:, None]) ** 2, dim=1).sqrt()
+        if torch.isnan(mean).any():
+            raise UserError(f"{data.train}: a channel has no observed values")
+        spec = {
+            "modality": "timeseries",
+            "channels": int(train.x.shape[1]),
+            "length": int(train.x.shape[2]),
+            "variable_length": bool(torch.isnan(train.x[:, :, -1]).any()),
+            "mean": mean.tolist(),
+            "std": std.clamp(min=1e-6).tolist(),
+            "layout": "(batch, channels, time)",
+            "dtype": "float32",
+            "missing": "NaN (missing values and padding after shorter series)",
+        }
+        return cls(spec, data.augment)
+
+    @staticmethod
+    def load_training_samples(data: TimeSeriesDataSpec) -> Samples:
+        samples = load_series(data.train)
+        return split_long(samples, data.max_length) if data.max_length else samples
+
+    def load(self, spec: str) -> Samples:
+        samples = load_series(spec)
+        if samples.x.shape[1] != self.channels:
+            raise UserError(
+                f"{spec}: series have {samples.x.shape[1]} channels; the encoder was trained on "
+                f"{self.channels}"
+            )
+        return samples
+
+    def batch(self, samples: Samples, index: torch.Tensor, device: torch.device) -> torch.Tensor:
+        return samples.x[index].to(device, non_blocking=True)
+
+    def _params(self, preset: str) -> SeriesViewParams:
+        a = self.augment_spec
+        name = a.preset or METHOD_PRESETS.get(preset, "default")
+        fields = SeriesViewParams.__dataclass_fields__
+        overrides = {k: v for k, v in a.model_dump().items() if k in fields and v is not None}
+        return replace(PRESETS[name], **overrides)
+
+    def views(self, x: torch.Tensor, plan: ViewPlan) -> list[torch.Tensor]:
+        params = self._params(plan.preset)
+        if params.overlap_crops:
+            pair = overlapping_crops(x)
+            rest = replace(params, crop_scale=(1.0, 1.0))
+            return OverlappingCrops([augment(v, rest) for v in pair], pair.overlap)
+        views = [augment(x, params) for _ in range(plan.n_global)]
+        local = replace(params, crop_scale=LOCAL_CROP)
+        return views + [augment(x, local) for _ in range(plan.n_local)]
+
+    def build_encoder(self, spec: EncoderSpec) -> Encoder:
+        if spec.name not in SERIES_ENCODERS:
+            raise UserError(
+                f"encoder.name: {spec.name} does not take time series; use one of "
+                f"{', '.join(SERIES_ENCODERS)}"
+            )
+        try:
+            backbone = SERIES_ENCODERS[spec.name](self.channels, **spec.kwargs)
+        except TypeError as exc:
+            raise UserError(f"encoder.kwargs: {exc}") from None
+        if spec.weights:
+            load_weights(backbone, spec.weights)
+        normalize = SeriesNormalize(self.input_spec["mean"], self.input_spec["std"])
+        return Encoder(normalize, backbone, int(backbone.num_features))
+
+    def export_example(self, batch: int) -> torch.Tensor:
+        return torch.randn(batch, self.channels, self.length)
+
+    def export_checks(self) -> list[torch.Tensor]:
+        """Lengths other than the export example's, one row ending early (NaN padding)."""
+        short = torch.randn(1, self.channels, max(2, self.length // 2))
+        long = torch.randn(3, self.channels, self.length + 7)
+        long[1, :, self.length // 3 :] = float("nan")
+        return [short, long]
