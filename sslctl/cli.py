@@ -42,6 +42,7 @@ class Protocol(StrEnum):
     knn = "knn"
     linear = "linear"
     rankme = "rankme"
+    svm = "svm"
     all = "all"
 
 
@@ -134,7 +135,8 @@ def probe(
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
     device: DeviceOpt = Device.auto,
 ):
-    """Judge a frozen encoder: weighted kNN (k=20, T=0.07), linear probe, RankMe."""
+    """Judge a frozen encoder: weighted kNN (k=20, T=0.07), linear probe, RankMe; --protocol svm
+    runs TS2Vec's RBF-SVM protocol (the one its published UCR/UEA accuracies use)."""
     from sslctl.jobs.probe import probe as run_probe
 
     protocols = ["knn", "linear", "rankme"] if protocol == Protocol.all else [protocol.value]
@@ -152,7 +154,7 @@ def probe(
         table.add_row(
             key,
             f"{value:.2f}"
-            if isinstance(value, float) and key != "linear_weight_decay"
+            if isinstance(value, float) and key not in ("linear_weight_decay", "svm_c")
             else str(value),
         )
     Console().print(table)

@@ -363,8 +363,9 @@ class ProbeSpec(Strict):
     test: str | None = Field(None, description="Labelled data the probes are scored on (SPEC).")
     k: int = Field(20, gt=0, description="kNN neighbours.")
     temperature: float = Field(0.07, gt=0, description="kNN similarity temperature.")
-    protocols: list[Literal["knn", "linear", "rankme"]] = Field(
-        default_factory=lambda: ["knn", "linear", "rankme"], description="Probes to run."
+    protocols: list[Literal["knn", "linear", "rankme", "svm"]] = Field(
+        default_factory=lambda: ["knn", "linear", "rankme"],
+        description="Probes to run (svm: TS2Vec's RBF-SVM protocol, for small sets).",
     )
 
 

@@ -320,3 +320,19 @@ def test_wrong_encoder_or_channel_count_is_a_user_error(tmp_path, write_recipe, 
     assert proc.returncode == 2 and "does not take time series" in proc.stderr
     proc = cli("probe", gunpoint_run, "--data", "builtin:BasicMotions")
     assert proc.returncode == 2 and "6 channels" in proc.stderr
+
+
+@pytest.mark.parametrize("backbone", [ResNet1D(3, 8), PatchTST(3, 4, 16, depth=1, heads=2)])
+def test_onnx_export_takes_other_lengths_for_every_series_encoder(tmp_path, backbone):
+    from sslctl.encoders.base import Encoder
+    from sslctl.encoders.series_base import SeriesNormalize
+    from sslctl.jobs.export import compare_onnx, write_onnx
+
+    torch.manual_seed(0)
+    encoder = Encoder(SeriesNormalize([0.5] * 3, [2.0] * 3), backbone, backbone.num_features)
+    encoder.eval()
+    write_onnx(encoder, torch.randn(2, 3, 24), tmp_path / "m.onnx", {}, axes={0: "b", 2: "t"})
+    padded = torch.randn(3, 3, 41)
+    padded[1, :, 10:] = float("nan")
+    diffs = compare_onnx(encoder, [torch.randn(1, 3, 9), padded], tmp_path / "m.onnx")
+    assert diffs["max_abs_diff_l2_normalised"] < 1e-4

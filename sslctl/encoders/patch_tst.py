@@ -72,9 +72,10 @@ class PatchTST(nn.Module):
 
     def patches(self, x: torch.Tensor) -> torch.Tensor:
         """(B, C, T) -> (B, C, N, patch_len), the last patch NaN-padded."""
-        pad = (-x.shape[2]) % self.patch_len
-        x = F.pad(x, (0, pad), value=float("nan"))
-        return x.unflatten(2, (-1, self.patch_len))
+        t = x.shape[2]
+        n = (t + self.patch_len - 1) // self.patch_len  # ceil, written so export keeps T symbolic
+        x = F.pad(x, (0, n * self.patch_len - t), value=float("nan"))
+        return x.reshape(x.shape[0], x.shape[1], n, self.patch_len)
 
     def encode_patches(self, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, C, N, L) patch values (NaN = missing) -> tokens (B, C, N, D), valid (B, C, N)."""

@@ -1,4 +1,5 @@
-"""probe: judge a frozen encoder with weighted kNN, a linear probe and RankMe."""
+"""probe: judge a frozen encoder with weighted kNN, a linear probe, RankMe and (on request)
+TS2Vec's SVM protocol."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sslctl.errors import UserError
 from sslctl.eval.knn import knn_top1
 from sslctl.eval.linear import linear_top1
 from sslctl.eval.rankme import rankme
+from sslctl.eval.svm import svm_top1
 from sslctl.jobs.embed import embed_samples
 from sslctl.modalities import Samples
 from sslctl.rundir import load_run
@@ -61,6 +63,8 @@ def probe(run: str | Path, data: str | None, protocols: list[str], device: torch
         result["linear_top1"], result["linear_weight_decay"] = linear_top1(
             f_train, train.y, f_test, test.y
         )
+    if "svm" in protocols:
+        result["svm_top1"], result["svm_c"] = svm_top1(f_train, train.y, f_test, test.y)
     if "rankme" in protocols:
         result["rankme"] = rankme(f_train)
     result.update(n_train=len(train), n_test=len(test), dim=int(f_train.shape[1]))
