@@ -336,3 +336,24 @@ def test_onnx_export_takes_other_lengths_for_every_series_encoder(tmp_path, back
     padded[1, :, 10:] = float("nan")
     diffs = compare_onnx(encoder, [torch.randn(1, 3, 9), padded], tmp_path / "m.onnx")
     assert diffs["max_abs_diff_l2_normalised"] < 1e-4
+
+
+def test_ts2vec_keeps_the_equal_weight_average_of_its_iterates():
+    from sslctl.encoders.base import Encoder
+    from sslctl.encoders.series_base import SeriesNormalize
+    from sslctl.methods.ts2vec import TS2Vec
+    from sslctl.recipe import TS2VecSpec
+
+    encoder = Encoder(SeriesNormalize([0.0], [1.0]), DilatedCNN(1, 8, 8, 2), 8)
+    method = TS2Vec(encoder, TS2VecSpec(name="ts2vec"))
+    weight = encoder.backbone.input_fc.weight
+    iterates = []
+    for _ in range(3):  # a training step: forward (averages the current weights), update
+        iterates.append(weight.detach().clone())
+        method(overlapping_crops(torch.randn(4, 1, 16)))[0].backward()
+        with torch.no_grad():
+            weight.add_(torch.randn_like(weight))
+    iterates.append(weight.detach().clone())
+    kept = method.encoder_to_save().backbone.input_fc.weight
+    assert torch.allclose(kept, torch.stack(iterates).mean(dim=0), atol=1e-6)
+    assert not kept.requires_grad

@@ -26,9 +26,7 @@ def svm_top1(
         model = SVC(C=np.inf, gamma="scale").fit(x, y)
     else:
         if len(y) > MAX_SAMPLES:
-            x, _, y, _ = train_test_split(
-                x, y, train_size=MAX_SAMPLES, random_state=0, stratify=y
-            )
+            x, _, y, _ = train_test_split(x, y, train_size=MAX_SAMPLES, random_state=0, stratify=y)
         search = GridSearchCV(SVC(gamma="scale"), {"C": C_GRID}, cv=5, n_jobs=1)
         model = search.fit(x, y).best_estimator_
     pred = model.predict(test.double().cpu().numpy())

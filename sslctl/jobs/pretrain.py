@@ -62,5 +62,5 @@ def pretrain(
     trainer.fit()
     trainer.save()
     if ddp.is_main():
-        write_encoder(run_dir, recipe, modality, method.encoder.cpu())
+        write_encoder(run_dir, recipe, modality, method.encoder_to_save().cpu())
     return run_dir

@@ -42,6 +42,10 @@ class Method(nn.Module):
         """(student, teacher) module pairs the engine moves by EMA after each update."""
         return []
 
+    def encoder_to_save(self) -> Encoder:
+        """The encoder the run keeps when training ends (TS2Vec: its weight average)."""
+        return self.encoder
+
 
 def copy_frozen(module: nn.Module) -> nn.Module:
     """A gradient-free deep copy, the starting point of an EMA teacher."""

@@ -5,6 +5,8 @@ timesteps masked; the shared segment's representations are contrasted at every s
 max-pooling pyramid (kernel 2), instance-wise (the same timestamp of the other series in the
 batch are negatives) and temporally (the other timestamps of the same series are negatives),
 weighted alpha / 1 - alpha, with raw dot products and no temperature, as the official code.
+As there, the encoder the run keeps is the equal-weight average of every iterate (the
+official code's `torch.optim.swa_utils.AveragedModel`), initial weights included.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from sslctl.errors import UserError
-from sslctl.methods.base import Method
+from sslctl.methods.base import Method, copy_frozen
 from sslctl.modalities.base import ViewPlan
 from sslctl.recipe import TS2VecSpec
 
@@ -79,6 +81,22 @@ class TS2Vec(Method):
                 "(TS2Vec's encoder) or resnet1d"
             )
         self.spec = spec
+        self.average = copy_frozen(encoder)
+        self.register_buffer("n_averaged", torch.zeros((), dtype=torch.long))
+
+    @torch.no_grad()
+    def _update_average(self) -> None:
+        """average += (current - average) / (n + 1), on the device, no host sync."""
+        weight = 1.0 / (self.n_averaged + 1).float()
+        for avg, cur in zip(self.average.parameters(), self.encoder.parameters(), strict=True):
+            avg.lerp_(cur.detach(), weight.to(avg.dtype))
+        for avg, cur in zip(self.average.buffers(), self.encoder.buffers(), strict=True):
+            avg.copy_(cur)
+        self.n_averaged += 1
+
+    def encoder_to_save(self):
+        self._update_average()  # the weights after the last update
+        return self.average
 
     def _encode(self, view: torch.Tensor) -> torch.Tensor:
         x = self.encoder.normalize(view)
@@ -92,6 +110,8 @@ class TS2Vec(Method):
                 "data.augment: ts2vec needs overlapping crops (preset ts2vec or overlap_crops: "
                 "true)"
             )
+        if self.training:
+            self._update_average()  # the weights after the previous update (or the initial ones)
         out1 = self._encode(views[0])[:, -overlap:]
         out2 = self._encode(views[1])[:, :overlap]
         s = self.spec
