@@ -284,6 +284,11 @@ class TS2VecSpec(Strict):
     keep_prob: float = Field(
         0.5, gt=0, le=1, description="Chance a projected timestamp is kept (binomial masking)."
     )
+    average_weights: bool = Field(
+        True,
+        description="Keep the equal-weight average of all iterates (the official code's "
+        "AveragedModel); false: the last iterate.",
+    )
 
 
 class MaskedSeriesSpec(Strict):

@@ -95,6 +95,8 @@ class TS2Vec(Method):
         self.n_averaged += 1
 
     def encoder_to_save(self):
+        if not self.spec.average_weights:
+            return self.encoder
         self._update_average()  # the weights after the last update
         return self.average
 
