@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shutil
 import statistics
 import subprocess
 import time
@@ -45,7 +46,7 @@ def n_train(name: str) -> int:
 
 def run_one(name: str, seed: int, epochs: int, kind: str) -> dict:
     out = OUT / name / f"{kind}-s{seed}"
-    subprocess.run(["rm", "-rf", str(out)], check=True)
+    shutil.rmtree(out, ignore_errors=True)
     sets = [
         f"data.train=builtin:{name}:train",
         f"probe.train=builtin:{name}:train",

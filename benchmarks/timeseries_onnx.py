@@ -11,6 +11,7 @@ random-init resnet1d / patch_tst on BasicMotions (6 channels).
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -32,7 +33,7 @@ RANDOM = {  # encoder -> (kwargs, a method it supports; 0 epochs, so only the en
 
 def random_run(encoder: str, kwargs: str, method: str) -> Path:
     out = Path(f"runs/bench-ts-onnx/{encoder}")
-    subprocess.run(["rm", "-rf", str(out)], check=True)
+    shutil.rmtree(out, ignore_errors=True)
     sets = ["data.train=builtin:BasicMotions:train", "train.epochs=0", f"encoder.name={encoder}"]
     sets += [f"encoder.kwargs={kwargs}", f"method={method}"]
     args = ["sslctl", "pretrain", "recipes/timeseries/ts2vec.yaml", "--out", str(out), "--quiet"]

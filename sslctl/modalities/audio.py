@@ -21,7 +21,7 @@ from sslctl.errors import UserError
 from sslctl.modalities.audio_augment import PRESETS, AudioViewParams, augment, local_params
 from sslctl.modalities.audio_frontend import LogMelFrontEnd
 from sslctl.modalities.audio_io import read_folder, read_npz, resample_padded
-from sslctl.modalities.base import Samples, ViewPlan
+from sslctl.modalities.base import Samples, ViewPlan, spec_overrides
 from sslctl.recipe import AudioAugSpec, AudioDataSpec, EncoderSpec
 
 STATS_CLIPS = 2000  # clips the normalisation statistics are estimated on
@@ -151,9 +151,7 @@ class AudioModality:
     def _params(self, preset: str) -> AudioViewParams:
         a = self.augment_spec
         name = a.preset or ("mae" if preset == "mae" else "default")
-        fields = AudioViewParams.__dataclass_fields__
-        overrides = {k: v for k, v in a.model_dump().items() if k in fields and v is not None}
-        return replace(PRESETS[name], **overrides)
+        return replace(PRESETS[name], **spec_overrides(a, AudioViewParams))
 
     def views(self, x: torch.Tensor, plan: ViewPlan) -> list[torch.Tensor]:
         frontend = self.frontend.to(x.device)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
 import torch
@@ -30,6 +30,13 @@ class ViewPlan:
     n_local: int = 0
     local_size_ratio: float = 96 / 224
     preset: str = "simclr"
+
+
+def spec_overrides(spec: Any, params_type: type) -> dict[str, Any]:
+    """The fields of a recipe augmentation spec that are set and that the view-parameter
+    dataclass `params_type` has: what overrides the chosen preset."""
+    names = {f.name for f in fields(params_type)}
+    return {k: v for k, v in spec.model_dump().items() if k in names and v is not None}
 
 
 class Modality(Protocol):

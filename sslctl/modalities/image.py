@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from sslctl.encoders import Encoder, build_timm_encoder
 from sslctl.errors import UserError
-from sslctl.modalities.base import Samples, ViewPlan
+from sslctl.modalities.base import Samples, ViewPlan, spec_overrides
 from sslctl.modalities.folders import folder_labels, list_files, open_npz
 from sslctl.modalities.image_augment import PRESETS, ViewParams, augment
 from sslctl.recipe import EncoderSpec, ImageAugSpec, ImageDataSpec
@@ -142,11 +142,7 @@ class ImageModality:
 
     def _params(self, preset: str) -> tuple[ViewParams, ViewParams, ViewParams]:
         a = self.augment_spec
-        overrides = {
-            k: getattr(a, k)
-            for k in ("crop_scale", "jitter_prob", "grayscale_prob", "blur_prob", "solarize_prob")
-            if getattr(a, k) is not None
-        }
+        overrides = spec_overrides(a, ViewParams)
         return tuple(replace(p, **overrides) for p in PRESETS[a.preset or preset])
 
     def views(self, x: torch.Tensor, plan: ViewPlan) -> list[torch.Tensor]:

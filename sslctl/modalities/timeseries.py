@@ -21,7 +21,7 @@ from sslctl.encoders.patch_tst import PatchTST
 from sslctl.encoders.resnet1d import ResNet1D
 from sslctl.encoders.series_base import SeriesNormalize
 from sslctl.errors import UserError
-from sslctl.modalities.base import Samples, ViewPlan
+from sslctl.modalities.base import Samples, ViewPlan, spec_overrides
 from sslctl.modalities.series_augment import (
     PRESETS,
     OverlappingCrops,
@@ -126,9 +126,7 @@ class TimeSeriesModality:
     def _params(self, preset: str) -> SeriesViewParams:
         a = self.augment_spec
         name = a.preset or METHOD_PRESETS.get(preset, "default")
-        fields = SeriesViewParams.__dataclass_fields__
-        overrides = {k: v for k, v in a.model_dump().items() if k in fields and v is not None}
-        return replace(PRESETS[name], **overrides)
+        return replace(PRESETS[name], **spec_overrides(a, SeriesViewParams))
 
     def views(self, x: torch.Tensor, plan: ViewPlan) -> list[torch.Tensor]:
         params = self._params(plan.preset)
