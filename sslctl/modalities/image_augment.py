@@ -76,7 +76,8 @@ def resized_crop_flip(
     theta[:, 1, 1] = h
     theta[:, 1, 2] = cy
     grid = F.affine_grid(theta, [b, x.shape[1], size, size], align_corners=False)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+    out = F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+    return out.clamp(0, 1)  # bilinear weights can round a white pixel to 1 + 2e-7
 
 
 def _gray(x: torch.Tensor) -> torch.Tensor:
@@ -122,7 +123,8 @@ def color_jitter(x: torch.Tensor, strength: tuple[float, ...], prob: float) -> t
 def grayscale(x: torch.Tensor, prob: float) -> torch.Tensor:
     if x.shape[1] == 1 or prob == 0:
         return x
-    return torch.where(_coin(x.shape[0], prob, x.device), _gray(x).expand_as(x), x)
+    gray = _gray(x).clamp(0, 1)  # the luma weights sum to 1 only up to float rounding
+    return torch.where(_coin(x.shape[0], prob, x.device), gray.expand_as(x), x)
 
 
 def gaussian_blur(x: torch.Tensor, prob: float) -> torch.Tensor:
@@ -139,7 +141,8 @@ def gaussian_blur(x: torch.Tensor, prob: float) -> torch.Tensor:
     flat = F.pad(x.reshape(1, b * c, h, w), (radius, radius, radius, radius), mode="reflect")
     flat = F.conv2d(flat, kernel.view(b * c, 1, 1, -1), groups=b * c)
     flat = F.conv2d(flat, kernel.view(b * c, 1, -1, 1), groups=b * c)
-    return torch.where(_coin(b, prob, x.device), flat.view(b, c, h, w), x)
+    blurred = flat.view(b, c, h, w).clamp(0, 1)  # normalised kernel: 1 up to float rounding
+    return torch.where(_coin(b, prob, x.device), blurred, x)
 
 
 def solarize(x: torch.Tensor, prob: float) -> torch.Tensor:
