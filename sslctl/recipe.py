@@ -173,9 +173,59 @@ class TimeSeriesDataSpec(Strict):
     augment: SeriesAugSpec = Field(default_factory=SeriesAugSpec, description="View overrides.")
 
 
-MODALITY_NAMES = ["image", "audio", "timeseries"]
+class GraphAugSpec(Strict):
+    """Overrides of the graph view preset; unset fields keep the preset's value."""
+
+    preset: Literal["graph", "graphcl", "node", "none"] | None = Field(
+        None,
+        description="Parameter set: graph (joint-embedding methods on graph-level data), "
+        "graphcl (one of four augmentations per view, GraphCL), node (feature and edge "
+        "masking, GRACE/BGRL; node-level data), none (GraphMAE masks by itself). Default: "
+        "the method's own, else graph or node by the data's level.",
+    )
+    node_mask: float | None = Field(
+        None, ge=0, lt=1, description="Share of nodes whose features become the training mean."
+    )
+    feature_mask: float | None = Field(
+        None, ge=0, lt=1, description="Share of feature columns set to the mean for all nodes."
+    )
+    edge_drop: float | None = Field(None, ge=0, lt=1, description="Share of edges removed.")
+    node_drop: float | None = Field(
+        None, ge=0, lt=1, description="Share of nodes removed (graph-level data only)."
+    )
+    subgraph: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Share of each graph's nodes kept by breadth-first growth from a random "
+        "node (0: off; graph-level data only).",
+    )
+    one_of: bool | None = Field(
+        None, description="Each view applies one random pick of the enabled augmentations."
+    )
+
+
+class GraphDataSpec(Strict):
+    modality: Literal["graph"] = Field(description="Data modality.")
+    train: str = Field(
+        description="Training graphs: .npz/.pt with x, edge_index [, y, ptr or batch, "
+        "edge_attr] (without ptr/batch: one graph, node level), a TU-format folder "
+        "(NAME_A.txt ...), an edge-list folder (edges.txt [, features.txt, labels.txt]), "
+        "pyg:CLASS:ROOT[:NAME] for a torch_geometric dataset already on disk, or "
+        "builtin:NAME[:split] (karate, digits-superpixels, fashion-mnist-superpixels)."
+    )
+    undirected: bool = Field(
+        True,
+        description="Add the reverse of every edge (duplicates dropped), also at probe and "
+        "embed time; false: edges are directed src -> dst as given.",
+    )
+    augment: GraphAugSpec = Field(default_factory=GraphAugSpec, description="View overrides.")
+
+
+MODALITY_NAMES = ["image", "audio", "timeseries", "graph"]
 DataSpec = Annotated[
-    ImageDataSpec | AudioDataSpec | TimeSeriesDataSpec, Field(discriminator="modality")
+    ImageDataSpec | AudioDataSpec | TimeSeriesDataSpec | GraphDataSpec,
+    Field(discriminator="modality"),
 ]
 
 
@@ -184,7 +234,7 @@ class EncoderSpec(Strict):
     name: str = Field(
         description="timm model name (e.g. resnet18, vit_tiny_patch16_224; audio takes them on "
         "1-channel log-mel spectrograms) or an sslctl encoder (audio_cnn; for time series "
-        "dilated_cnn, resnet1d, patch_tst)."
+        "dilated_cnn, resnet1d, patch_tst; for graphs gin, gcn)."
     )
     weights: str | None = Field(
         None, description="Local .safetensors/.pt file to initialise from; never downloads."
@@ -298,6 +348,34 @@ class MaskedSeriesSpec(Strict):
     mask_ratio: float = Field(0.4, gt=0, lt=1, description="Share of observed patches masked.")
 
 
+class GraphMAESpec(Strict):
+    name: Literal["graphmae"] = Field(
+        description="GraphMAE masked feature reconstruction (Hou et al. 2022); graphs only."
+    )
+    mask_rate: float = Field(0.5, gt=0, lt=1, description="Share of nodes masked.")
+    replace_rate: float = Field(
+        0.1,
+        ge=0,
+        lt=1,
+        description="Share of masked nodes given another node's features instead of the "
+        "[MASK] token.",
+    )
+    alpha: float = Field(2.0, ge=1, description="Scaled cosine error exponent (official alpha_l).")
+    drop_edge_rate: float = Field(
+        0.0, ge=0, lt=1, description="Edges dropped from the encoder's graph each step."
+    )
+
+
+class GraphCLSpec(_Head):
+    name: Literal["graphcl"] = Field(
+        description="GraphCL (You et al. 2020): NT-Xent between two augmented graph views, "
+        "negatives from the other view."
+    )
+    proj_hidden: int = Field(128, gt=0, description="Projection head hidden width.")
+    proj_dim: int = Field(128, gt=0, description="Projection head output width.")
+    temperature: float = Field(0.2, gt=0, description="Softmax temperature.")
+
+
 class DistillSpec(Strict):
     name: Literal["distill"] = Field(
         description="Label-free distillation: cosine of student projection to teacher embedding."
@@ -314,6 +392,8 @@ MethodSpec = Annotated[
     | MAESpec
     | TS2VecSpec
     | MaskedSeriesSpec
+    | GraphMAESpec
+    | GraphCLSpec
     | DistillSpec,
     Field(discriminator="name"),
 ]
@@ -326,6 +406,8 @@ METHOD_NAMES = [
     "mae",
     "ts2vec",
     "masked_series",
+    "graphmae",
+    "graphcl",
     "distill",
 ]
 

@@ -13,6 +13,8 @@ OWN_ENCODERS: dict[str, tuple[str, ...]] = {
     "dilated_cnn": ("timeseries",),
     "resnet1d": ("timeseries",),
     "patch_tst": ("timeseries",),
+    "gin": ("graph",),
+    "gcn": ("graph",),
 }
 
 __all__ = [

@@ -1,7 +1,8 @@
 """export: the encoder as ONNX (checked in onnxruntime) or safetensors.
 
 The ONNX graph takes the modality's model input (images: float NCHW in [0, 1]; audio: the raw
-waveform (batch, samples); series: (batch, channels, time) with NaN for missing steps);
+waveform (batch, samples); series: (batch, channels, time) with NaN for missing steps; graphs:
+three inputs x, edge_index and pick, the fields of a GraphBatch);
 normalisation and any front end are inside the graph, and the input spec is stored as model
 metadata. The axes the modality names (`export_axes`) are dynamic. The check compares
 onnxruntime with PyTorch on the modality's random check inputs (other batch sizes, and other
@@ -24,27 +25,57 @@ from sslctl.rundir import load_run
 ONNX_TOLERANCE = 1e-4
 
 
+Axes = dict[int, str]
+ModelInput = torch.Tensor | tuple[torch.Tensor, ...]  # a tensor, or a NamedTuple of tensors
+
+
+class _Positional(torch.nn.Module):
+    """Takes a NamedTuple input's fields as separate ONNX inputs and rebuilds it."""
+
+    def __init__(self, module: torch.nn.Module, build: type) -> None:
+        super().__init__()
+        self.module, self.build = module, build
+
+    def forward(self, *fields: torch.Tensor) -> torch.Tensor:
+        return self.module(self.build(*fields))
+
+
+def _inputs(example: ModelInput) -> tuple[tuple[torch.Tensor, ...], list[str]]:
+    if isinstance(example, torch.Tensor):
+        return (example,), ["input"]
+    return tuple(example), list(example._fields)
+
+
 def write_onnx(
     module: torch.nn.Module,
-    example: torch.Tensor,
+    example: ModelInput,
     out: Path,
     meta: dict[str, str],
     output_name: str = "embedding",
-    axes: dict[int, str] | None = None,
+    axes: Axes | tuple[Axes, ...] | None = None,
 ) -> None:
     """Export (opset 18) with the named input axes dynamic (default: the batch axis) and
-    attach `meta` as metadata_props."""
+    attach `meta` as metadata_props. A NamedTuple input becomes one ONNX input per field,
+    with `axes` a tuple of per-field dicts."""
     import onnx
 
-    dims = {i: torch.export.Dim(name, min=1) for i, name in (axes or {0: "batch"}).items()}
+    tensors, names = _inputs(example)
+    if not isinstance(example, torch.Tensor):
+        module = _Positional(module, type(example))
+    per_input = (axes or {0: "batch"},) if isinstance(example, torch.Tensor) else axes
+    dims = tuple(
+        {i: torch.export.Dim(name, min=1) for i, name in spec.items()} for spec in per_input
+    )
+    if not isinstance(example, torch.Tensor):
+        dims = (dims,)  # _Positional.forward(*fields): one variadic parameter
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         program = torch.onnx.export(
             module,
-            (example,),
-            input_names=["input"],
+            tensors,
+            input_names=names,
             output_names=[output_name],
-            dynamic_shapes=(dims,),
+            dynamic_shapes=dims,
             opset_version=18,
             dynamo=True,
             verbose=False,
@@ -56,19 +87,19 @@ def write_onnx(
     onnx.save(model, str(out))
 
 
-def compare_onnx(
-    module: torch.nn.Module, inputs: list[torch.Tensor], path: Path
-) -> dict[str, float]:
+def compare_onnx(module: torch.nn.Module, inputs: list[ModelInput], path: Path) -> dict[str, float]:
     """Largest |onnxruntime - PyTorch| over `inputs`, raw and per-row L2-normalised."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     raw = normalised = 0.0
     for x in inputs:
-        b = len(x)
         with torch.inference_mode():
-            expected = module(x).reshape(b, -1).numpy()
-        got = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0].reshape(b, -1)
+            expected = module(x)
+        b = len(expected)
+        expected = expected.reshape(b, -1).numpy()
+        feed = {i.name: t.numpy() for i, t in zip(session.get_inputs(), _inputs(x)[0], strict=True)}
+        got = session.run(None, feed)[0].reshape(b, -1)
         raw = max(raw, float(np.abs(got - expected).max()))
         unit = lambda a: a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)  # noqa: E731
         normalised = max(normalised, float(np.abs(unit(got) - unit(expected)).max()))

@@ -9,6 +9,8 @@ from sslctl.methods.base import Method
 from sslctl.methods.byol import BYOL
 from sslctl.methods.dino import DINO
 from sslctl.methods.distill import Distill
+from sslctl.methods.graphcl import GraphCL
+from sslctl.methods.graphmae import GraphMAE
 from sslctl.methods.mae import MAE
 from sslctl.methods.masked_series import MaskedSeries
 from sslctl.methods.simclr import SimCLR
@@ -24,6 +26,8 @@ METHODS = {
     "mae": MAE,
     "ts2vec": TS2Vec,
     "masked_series": MaskedSeries,
+    "graphmae": GraphMAE,
+    "graphcl": GraphCL,
 }
 
 

@@ -14,7 +14,7 @@ from sslctl.encoders.base import Encoder
 class Samples:
     """A data source held in memory: raw samples plus optional integer labels."""
 
-    x: torch.Tensor
+    x: Any  # a tensor indexed by sample; graphs: a GraphSet / NodeSet, indexable the same way
     y: torch.Tensor | None
     source: str
 
@@ -43,7 +43,8 @@ class Modality(Protocol):
     """One per data kind. `input_spec` is what encoder.json records and what rebuilds it later."""
 
     input_spec: dict[str, Any]
-    export_axes: dict[int, str]  # input axes left dynamic in the ONNX export
+    # input axes left dynamic in the ONNX export; one dict per field for NamedTuple inputs
+    export_axes: dict[int, str] | tuple[dict[int, str], ...]
 
     @classmethod
     def load_training_samples(cls, data: Any) -> Samples: ...
@@ -55,8 +56,9 @@ class Modality(Protocol):
 
     def load(self, spec: str) -> Samples: ...
 
-    def batch(self, samples: Samples, index: torch.Tensor, device: torch.device) -> torch.Tensor:
-        """Raw samples at `index` as the float model input, on `device`, not augmented."""
+    def batch(self, samples: Samples, index: torch.Tensor, device: torch.device) -> Any:
+        """Raw samples at `index` as the model input, on `device`, not augmented: a float
+        tensor, or (graphs) a NamedTuple of tensors."""
         ...
 
     def views(self, x: torch.Tensor, plan: ViewPlan) -> list[torch.Tensor]: ...

@@ -1,0 +1,126 @@
+"""Built-in graphs (DATASETS.md): karate from networkx, and superpixel graphs of the built-in
+digits and Fashion-MNIST images made with scikit-image's SLIC, as the MNIST-superpixel
+benchmarks do. Superpixel sets are made on first use and cached atomically (same cache as the
+audio sets); nothing is downloaded.
+
+Superpixel graphs: `slic(img, n_segments=75, compactness=0.25, channel_axis=None)` on the
+image scaled to [0, 1]; a node per superpixel with features (mean intensity, centroid row / H,
+centroid column / W); an undirected edge (both directions) between superpixels that touch
+horizontally or vertically; the image's class as the label. On 8x8 digits SLIC returns one
+superpixel per pixel (64 nodes); on 28x28 Fashion-MNIST about 75.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from multiprocessing import Pool
+from pathlib import Path
+
+import numpy as np
+
+from sslctl.datasets.audio_builtin import cache_dir
+from sslctl.datasets.builtin import load_builtin_images, parse_builtin
+from sslctl.errors import UserError
+
+NAMES = ["karate", "digits-superpixels", "fashion-mnist-superpixels"]
+CACHE_VERSION = "v1"  # bump when the graph construction changes
+
+
+def _need(module: str, name: str) -> None:
+    from importlib.util import find_spec
+
+    if find_spec(module) is None:
+        package = "scikit-image" if module == "skimage" else module
+        raise UserError(
+            f"builtin:{name} needs {package}; install it with: pip install 'sslctl[data]' "
+            f"(or pip install {package})"
+        )
+
+
+def karate(split: str | None) -> dict[str, np.ndarray]:
+    """Zachary's karate club: identity features (as Kipf & Welling), club as the label, a
+    stratified 80/20 node split with seed 0."""
+    _need("networkx", "karate")
+    import networkx as nx
+    from sklearn.model_selection import train_test_split
+
+    g = nx.karate_club_graph()
+    n = g.number_of_nodes()
+    y = np.array([g.nodes[i]["club"] != "Mr. Hi" for i in range(n)], dtype=np.int64)
+    edges = np.array(list(g.edges()), dtype=np.int64).T
+    edge_index = np.concatenate([edges, edges[::-1]], axis=1)
+    train, _ = train_test_split(np.arange(n), test_size=0.2, stratify=y, random_state=0)
+    train_mask = np.isin(np.arange(n), train)
+    return {
+        "x": np.eye(n, dtype=np.float32),
+        "edge_index": edge_index,
+        "y": y,
+        "train_mask": train_mask,
+        "test_mask": ~train_mask,
+    }
+
+
+def superpixel_graph(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(features (n, 3), edges (2, e) both directions) of one grayscale image in [0, 1]."""
+    from skimage.segmentation import slic
+
+    seg = slic(image, n_segments=75, compactness=0.25, channel_axis=None, start_label=0)
+    _, seg = np.unique(seg, return_inverse=True)
+    seg = seg.reshape(image.shape)
+    n = int(seg.max()) + 1
+    count = np.bincount(seg.ravel(), minlength=n)
+    rows, cols = np.indices(image.shape)
+    mean = lambda v: np.bincount(seg.ravel(), v.ravel(), minlength=n) / count  # noqa: E731
+    h, w = image.shape
+    x = np.stack([mean(image), mean(rows) / h, mean(cols) / w], axis=1).astype(np.float32)
+    pairs = np.concatenate(
+        [
+            np.stack([seg[:, :-1].ravel(), seg[:, 1:].ravel()]),
+            np.stack([seg[:-1].ravel(), seg[1:].ravel()]),
+        ],
+        axis=1,
+    )
+    pairs = pairs[:, pairs[0] != pairs[1]]
+    pairs = np.unique(np.concatenate([pairs, pairs[::-1]], axis=1), axis=1)
+    return x, pairs
+
+
+def _graphs(images: np.ndarray) -> dict[str, np.ndarray]:
+    with Pool(max(1, min(8, os.cpu_count() or 1))) as pool:
+        graphs = pool.map(superpixel_graph, list(images[:, 0] / 255.0), chunksize=256)
+    node_ptr = np.concatenate([[0], np.cumsum([len(x) for x, _ in graphs])])
+    edge_ptr = np.concatenate([[0], np.cumsum([e.shape[1] for _, e in graphs])])
+    return {
+        "x": np.concatenate([x for x, _ in graphs]),
+        "edge_index": np.concatenate([e for _, e in graphs], axis=1).astype(np.int32),
+        "node_ptr": node_ptr,
+        "edge_ptr": edge_ptr,
+    }
+
+
+def _save(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as tmp:
+        np.savez(tmp, **arrays)
+    os.chmod(tmp.name, 0o644)
+    os.replace(tmp.name, path)
+
+
+def superpixels(name: str, split: str) -> dict[str, np.ndarray]:
+    """Superpixel graphs of builtin:<image set>:<split>, made once and cached."""
+    _need("skimage", name)
+    path = cache_dir() / f"{name}-{split}-{CACHE_VERSION}.npz"
+    if not path.is_file():
+        images, y = load_builtin_images(f"builtin:{name.removesuffix('-superpixels')}:{split}")
+        _save(path, {**_graphs(images), "y": y})
+    with np.load(path) as arrays:
+        return {k: arrays[k] for k in arrays.files}
+
+
+def load_builtin_graphs(spec: str) -> tuple[str, dict[str, np.ndarray], str | None]:
+    """`builtin:NAME[:split]` -> (name, arrays, split); karate's split picks nodes."""
+    name, split = parse_builtin(spec, NAMES, "graph")
+    if name == "karate":
+        return name, karate(split), split if spec.count(":") >= 2 else None
+    return name, superpixels(name, split), split

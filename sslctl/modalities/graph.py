@@ -1,0 +1,261 @@
+"""Graphs: graph-level sources (many graphs, a label each) and node-level sources (one graph,
+labels on nodes), from .npz/.pt, TU and edge-list folders, torch_geometric datasets on disk and
+builtin sets.
+
+A sample is a graph (graph level) or a node (node level). A batch is a `GraphBatch`, the
+disjoint union of the batch's graphs (graph level) or the whole graph with the batch's nodes
+selected (node level), so the engine's indexing, the probes and the coreset job work unchanged.
+Feature standardisation (fitted on the training nodes, stored in encoder.json) lives in the
+encoder; views are made on the training device by `graph_augment`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from sslctl.encoders import Encoder, load_weights
+from sslctl.encoders.gnn import GNN, GraphNormalize
+from sslctl.errors import UserError
+from sslctl.modalities.base import Samples, ViewPlan, spec_overrides
+from sslctl.modalities.graph_augment import (
+    NODE_LEVEL_ONLY_OFF,
+    PRESETS,
+    GraphViewParams,
+    augment,
+)
+from sslctl.modalities.graph_data import GraphBatch, GraphSet, NodeSet, segment_ids
+from sslctl.modalities.graph_io import from_union, node_samples, read_arrays, read_folder
+from sslctl.recipe import EncoderSpec, GraphAugSpec, GraphDataSpec
+
+GRAPH_ENCODERS = ("gin", "gcn")
+METHOD_PRESETS = {"graphmae": "none", "graphcl": "graphcl"}
+SPLITS = ("train", "test")
+
+
+def symmetrize(graphs: GraphSet) -> GraphSet:
+    """Every edge in both directions, duplicates dropped, edges sorted within each graph."""
+    n_edges = graphs.edge_index.shape[1]
+    if n_edges == 0:
+        return graphs
+    graph = segment_ids(graphs.edge_ptr, n_edges)
+    both = torch.cat([graphs.edge_index, graphs.edge_index.flip(0)], 1)
+    graph = torch.cat([graph, graph])
+    m = int((graphs.node_ptr[1:] - graphs.node_ptr[:-1]).max())
+    keys = torch.unique(graph * m * m + both[0] * m + both[1])
+    graph, rest = keys // (m * m), keys % (m * m)
+    edge_ptr = torch.zeros_like(graphs.edge_ptr)
+    edge_ptr[1:] = torch.bincount(graph, minlength=len(graphs)).cumsum(0)
+    edges = torch.stack([rest // m, rest % m])
+    return GraphSet(graphs.x, edges, graphs.node_ptr, edge_ptr, None)
+
+
+def _pyg(spec: str) -> tuple[GraphSet | NodeSet, torch.Tensor | None]:
+    """`pyg:CLASS:ROOT[:NAME]`: a torch_geometric dataset whose files are already under ROOT."""
+    from importlib.util import find_spec
+
+    parts = spec.split(":", 3)
+    if len(parts) < 3:
+        raise UserError(f"{spec}: expected pyg:CLASS:ROOT[:NAME], e.g. pyg:TUDataset:data:MUTAG")
+    if find_spec("torch_geometric") is None:
+        raise UserError(
+            f"{spec}: needs torch_geometric; install it with: pip install torch_geometric"
+        )
+    import torch_geometric.datasets as datasets
+
+    base = getattr(datasets, parts[1], None)
+    if base is None:
+        raise UserError(f"{spec}: torch_geometric.datasets has no class {parts[1]!r}")
+
+    def refuse(self) -> None:
+        raise UserError(f"{spec}: dataset files not found under {parts[2]}; sslctl never downloads")
+
+    local = type(base.__name__, (base,), {"download": refuse})
+    dataset = local(parts[2], parts[3]) if len(parts) > 3 else local(parts[2])
+    items = [dataset[i] for i in range(len(dataset))]
+    as_np = lambda t: None if t is None else t.numpy()  # noqa: E731
+    if len(items) == 1:
+        d = items[0]
+        x = as_np(d.x) if d.x is not None else np.ones((d.num_nodes, 1), np.float32)
+        graph, y = from_union(x, d.edge_index.numpy(), None, as_np(d.y), spec)
+        masks = {k: as_np(getattr(d, k, None)) for k in ("train_mask", "test_mask")}
+        return node_samples(graph, y, {k: v for k, v in masks.items() if v is not None}, None, spec)
+    from sslctl.modalities.graph_io import degree_features
+
+    xs = [
+        d.x.numpy() if d.x is not None else degree_features(d.edge_index.numpy(), d.num_nodes)
+        for d in items
+    ]
+    ptr = np.concatenate([[0], np.cumsum([len(x) for x in xs])])
+    edges = np.concatenate([d.edge_index.numpy() + ptr[i] for i, d in enumerate(items)], 1)
+    y = np.concatenate([d.y.numpy().reshape(-1) for d in items])
+    return from_union(np.concatenate(xs), edges, ptr, y, spec)
+
+
+def _builtin(spec: str) -> tuple[GraphSet | NodeSet, torch.Tensor | None]:
+    from sslctl.datasets.graph_builtin import load_builtin_graphs
+
+    name, arrays, split = load_builtin_graphs(spec)
+    if name == "karate":
+        graph, y = from_union(arrays["x"], arrays["edge_index"], None, arrays["y"], spec)
+        return node_samples(graph, y, arrays, split, spec)
+    t = {k: torch.from_numpy(v) for k, v in arrays.items()}
+    graphs = GraphSet(t["x"], t["edge_index"].long(), t["node_ptr"], t["edge_ptr"])
+    return graphs, t["y"]
+
+
+def load_graphs(spec: str, undirected: bool) -> Samples:
+    if spec.startswith("builtin:"):
+        data, y = _builtin(spec)
+    elif spec.startswith("pyg:"):
+        data, y = _pyg(spec)
+    else:
+        path, split = Path(spec), None
+        head, _, tail = spec.rpartition(":")
+        if not path.exists() and tail in SPLITS and Path(head).exists():
+            path, split = Path(head), tail
+        if path.is_dir():
+            data, y = read_folder(path, split)
+        elif not path.is_file():
+            raise UserError(f"{path}: graph data not found")
+        elif path.suffix.lower() in (".npz", ".pt"):
+            data, y = read_arrays(path, split)
+        else:
+            raise UserError(f"{path}: graph data must be .npz, .pt or a folder")
+    if undirected:
+        data = (
+            NodeSet(symmetrize(data.graph), data.nodes)
+            if isinstance(data, NodeSet)
+            else (symmetrize(data))
+        )
+    return Samples(data, y, spec)
+
+
+def _random_graphs(sizes: list[int], features: int, gen: torch.Generator) -> GraphSet:
+    """Random undirected graphs of the given sizes (a ring plus random chords each)."""
+    xs, edges = [], []
+    for n in sizes:
+        ring = torch.stack([torch.arange(n), (torch.arange(n) + 1) % n])
+        chords = torch.randint(n, (2, n // 2 + 1), generator=gen)
+        e = torch.cat([ring, chords], 1) if n > 1 else torch.zeros(2, 0, dtype=torch.long)
+        edges.append(torch.cat([e, e.flip(0)], 1))
+        xs.append(torch.randn(n, features, generator=gen))
+    return symmetrize(
+        GraphSet(
+            torch.cat(xs),
+            torch.cat(edges, 1),
+            torch.tensor([0, *sizes]).cumsum(0),
+            torch.tensor([0, *(e.shape[1] for e in edges)]).cumsum(0),
+        )
+    )
+
+
+class GraphModality:
+    """Built from a data spec for training, or from encoder.json's input spec for a saved run."""
+
+    def __init__(
+        self, input_spec: dict[str, Any], augment_spec: GraphAugSpec | None = None
+    ) -> None:
+        self.input_spec = input_spec
+        self.level = input_spec["level"]
+        self.features = int(input_spec["features"])
+        self.undirected = bool(input_spec["undirected"])
+        self.mean = torch.tensor(input_spec["mean"], dtype=torch.float32)
+        self.augment_spec = augment_spec or GraphAugSpec()
+        last = "graph_offsets" if self.level == "graph" else "nodes"
+        self.export_axes = ({0: "num_nodes"}, {1: "num_edges"}, {0: f"num_{last}"})
+
+    @classmethod
+    def for_training(cls, data: GraphDataSpec, train: Samples) -> GraphModality:
+        x = train.x.graph.x if isinstance(train.x, NodeSet) else train.x.x
+        if len(x) == 0:
+            raise UserError(f"{data.train}: no nodes")
+        values = x.double()
+        spec = {
+            "modality": "graph",
+            "level": "node" if isinstance(train.x, NodeSet) else "graph",
+            "features": int(x.shape[1]),
+            "undirected": data.undirected,
+            "mean": values.mean(0).tolist(),
+            "std": values.std(0, correction=0).clamp(min=1e-6).tolist(),
+            "inputs": "x (nodes, features) float32; edge_index (2, edges) int64 src -> dst; "
+            "graph level: graph offsets (graphs + 1,) int64 -> (graphs, dim); node level: "
+            "node indices (k,) int64 -> (k, dim)",
+        }
+        return cls(spec, data.augment)
+
+    @staticmethod
+    def load_training_samples(data: GraphDataSpec) -> Samples:
+        return load_graphs(data.train, data.undirected)
+
+    def load(self, spec: str) -> Samples:
+        samples = load_graphs(spec, self.undirected)
+        level = "node" if isinstance(samples.x, NodeSet) else "graph"
+        if level != self.level:
+            raise UserError(f"{spec}: {level}-level data; the encoder was trained on {self.level}s")
+        if samples.x.num_features != self.features:
+            raise UserError(
+                f"{spec}: nodes have {samples.x.num_features} features; the encoder was "
+                f"trained on {self.features}"
+            )
+        return samples
+
+    def batch(self, samples: Samples, index: torch.Tensor, device: torch.device) -> GraphBatch:
+        return samples.x[index].union().to(device)
+
+    def _params(self, preset: str) -> GraphViewParams:
+        a = self.augment_spec
+        name = a.preset or METHOD_PRESETS.get(preset, self.level)
+        params = replace(PRESETS[name], **spec_overrides(a, GraphViewParams))
+        if self.level == "node":
+            for field in NODE_LEVEL_ONLY_OFF:
+                if getattr(params, field):
+                    raise UserError(
+                        f"data.augment.{field}: node-level data keeps every node (views must "
+                        f"align node by node); set it to 0 or use preset node"
+                    )
+        return params
+
+    def views(self, g: GraphBatch, plan: ViewPlan) -> list[GraphBatch]:
+        params = self._params(plan.preset)
+        mean = self.mean.to(g.x.device)
+        return [augment(g, params, mean) for _ in range(plan.n_global + plan.n_local)]
+
+    def build_encoder(self, spec: EncoderSpec) -> Encoder:
+        if spec.name not in GRAPH_ENCODERS:
+            raise UserError(
+                f"encoder.name: {spec.name} does not take graphs; use one of "
+                f"{', '.join(GRAPH_ENCODERS)}"
+            )
+        try:
+            backbone = GNN(self.features, conv=spec.name, level=self.level, **spec.kwargs)
+        except TypeError as exc:
+            raise UserError(f"encoder.kwargs: {exc}") from None
+        if spec.weights:
+            load_weights(backbone, spec.weights)
+        normalize = GraphNormalize(self.input_spec["mean"], self.input_spec["std"])
+        return Encoder(normalize, backbone, int(backbone.num_features))
+
+    def _example(self, sizes: list[int], select: int | None, seed: int) -> GraphBatch:
+        g = _random_graphs(sizes, self.features, torch.Generator().manual_seed(seed)).union()
+        if self.level == "graph":
+            return g
+        return GraphBatch(g.x, g.edge_index, torch.randperm(len(g.x))[:select].clone())
+
+    def export_example(self, batch: int) -> GraphBatch:
+        """`batch` graphs (graph level) or `batch` + 4 selected nodes of one graph; sizes chosen
+        so no two dynamic axes (nor the feature count) share a length in the trace."""
+        if self.level == "graph":
+            sizes = [7 + 2 * i for i in range(batch)]
+            return self._example(sizes, None, 0)
+        return self._example([29], batch + 4, 0)
+
+    def export_checks(self) -> list[GraphBatch]:
+        """Other graph counts and sizes than the example, an isolated node among them."""
+        if self.level == "graph":
+            return [self._example([3], None, 1), self._example([41, 1, 18, 26], None, 2)]
+        return [self._example([5], 2, 1), self._example([63], 40, 2)]
