@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from sslctl.modalities.graph_data import GraphBatch, segment_ids
+from sslctl.graphs import GraphBatch, segment_ids
 
 READOUTS = ("sum", "mean", "max")
 

@@ -21,6 +21,7 @@ import torch
 from sslctl.encoders import Encoder, load_weights
 from sslctl.encoders.gnn import GNN, GraphNormalize
 from sslctl.errors import UserError
+from sslctl.graphs import GraphBatch, GraphSet, NodeSet, segment_ids
 from sslctl.modalities.base import Samples, ViewPlan, spec_overrides
 from sslctl.modalities.graph_augment import (
     NODE_LEVEL_ONLY_OFF,
@@ -28,7 +29,6 @@ from sslctl.modalities.graph_augment import (
     GraphViewParams,
     augment,
 )
-from sslctl.modalities.graph_data import GraphBatch, GraphSet, NodeSet, segment_ids
 from sslctl.modalities.graph_io import from_union, node_samples, read_arrays, read_folder
 from sslctl.recipe import EncoderSpec, GraphAugSpec, GraphDataSpec
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from sslctl.modalities.graph_data import GraphBatch, segment_ids
+from sslctl.graphs import GraphBatch, segment_ids
 
 BFS_HOPS = 10  # subgraph growth stops after this many hops (then fills with random nodes)
 

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from sslctl.errors import UserError
-from sslctl.modalities.graph_data import GraphSet, NodeSet
+from sslctl.graphs import GraphSet, NodeSet
 
 Labels = torch.Tensor | None
 MAX_DEGREE_FEATURE = 64  # degree one-hot width for featureless graphs (as GIN on IMDB)

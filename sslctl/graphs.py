@@ -1,4 +1,5 @@
-"""Graphs held in memory, and the disjoint-union batch the encoders take.
+"""Graphs held in memory, and the disjoint-union batch the encoders take (shared by the graph
+modality and the GNN encoders, so it lives outside both packages).
 
 A graph-level source is a `GraphSet`: every graph's nodes and edges packed end to end, with
 node and edge offsets, so selecting graphs and building their union are a few gathers and a
