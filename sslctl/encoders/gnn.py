@@ -39,6 +39,9 @@ class GINConv(nn.Module):
 
 
 class GCNConv(nn.Module):
+    """One linear map per layer; `hidden` is accepted (and unused) so both convs share a
+    constructor and GraphMAE can build its decoder from either."""
+
     def __init__(self, dim_in: int, dim_out: int, hidden: int, post: bool) -> None:
         super().__init__()
         self.linear = nn.Linear(dim_in, dim_out)

@@ -29,7 +29,13 @@ from sslctl.modalities.graph_augment import (
     GraphViewParams,
     augment,
 )
-from sslctl.modalities.graph_io import from_union, node_samples, read_arrays, read_folder
+from sslctl.modalities.graph_io import (
+    degree_features,
+    from_union,
+    node_samples,
+    read_arrays,
+    read_folder,
+)
 from sslctl.recipe import EncoderSpec, GraphAugSpec, GraphDataSpec
 
 GRAPH_ENCODERS = ("gin", "gcn")
@@ -84,8 +90,6 @@ def _pyg(spec: str) -> tuple[GraphSet | NodeSet, torch.Tensor | None]:
         graph, y = from_union(x, d.edge_index.numpy(), None, as_np(d.y), spec)
         masks = {k: as_np(getattr(d, k, None)) for k in ("train_mask", "test_mask")}
         return node_samples(graph, y, {k: v for k, v in masks.items() if v is not None}, None, spec)
-    from sslctl.modalities.graph_io import degree_features
-
     xs = [
         d.x.numpy() if d.x is not None else degree_features(d.edge_index.numpy(), d.num_nodes)
         for d in items
