@@ -18,12 +18,12 @@ import argparse
 import json
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import torch
+from timing import mean_spread, sslctl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.tu_folder import write_tu_folder  # noqa: E402
@@ -47,10 +47,6 @@ SETUPS = {
     ),
     "tu-rings": ("recipes/graph/graphmae.yaml", [f"data.train={TU}", "train.epochs=30"], str(TU)),
 }
-
-
-def sslctl(*args: str) -> str:
-    return subprocess.run(["sslctl", *args], check=True, capture_output=True, text=True).stdout
 
 
 def run_one(name: str, seed: int, kind: str) -> dict:
@@ -132,11 +128,6 @@ def raw_features(name: str) -> float:
     return linear_top1(f_train, train.y, f_test, test.y)[0]
 
 
-def fmt(values: list[float]) -> str:
-    mean = statistics.mean(values)
-    return f"{mean:.1f} ± {statistics.pstdev(values):.1f}" if len(values) > 1 else f"{mean:.1f}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -162,7 +153,9 @@ def main() -> None:
     for name in args.datasets:
         mine = {k: [r for r in rows if r["dataset"] == name and r["kind"] == k]
                 for k in ("random", "graphmae")}  # fmt: skip
-        cells = [fmt([r[m] for r in mine[k]]) for k in mine for m in ("knn_top1", "linear_top1")]
+        cells = [
+            mean_spread([r[m] for r in mine[k]]) for k in mine for m in ("knn_top1", "linear_top1")
+        ]
         wall = statistics.mean(r["pretrain_s"] for r in mine["graphmae"])
         raw = mine["random"][0]["raw_linear_top1"]
         print(f"| {name} | {raw:.1f} | " + " | ".join(cells) + f" | {wall:.0f} |")

@@ -16,10 +16,10 @@ import argparse
 import json
 import math
 import shutil
-import statistics
-import subprocess
 import time
 from pathlib import Path
+
+from timing import mean_spread, sslctl
 
 DATASETS = ["GunPoint", "ArrowHead", "ItalyPowerDemand", "BasicMotions", "JapaneseVowels"]
 # TS2Vec paper (Yue et al. 2022), appendix tables of per-dataset accuracy (RBF-SVM protocol).
@@ -32,10 +32,6 @@ PUBLISHED = {
 }
 BATCH = 8
 OUT = Path("runs/bench-ts")
-
-
-def sslctl(*args: str) -> str:
-    return subprocess.run(["sslctl", *args], check=True, capture_output=True, text=True).stdout
 
 
 def n_train(name: str) -> int:
@@ -64,11 +60,6 @@ def run_one(name: str, seed: int, epochs: int, kind: str) -> dict:
     return result
 
 
-def fmt(values: list[float]) -> str:
-    mean = statistics.mean(values)
-    return f"{mean:.1f} ± {statistics.pstdev(values):.1f}" if len(values) > 1 else f"{mean:.1f}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -95,7 +86,9 @@ def main() -> None:
         cells = []
         for kind in ("random", "ts2vec"):
             mine = [r for r in rows if r["dataset"] == name and r["kind"] == kind]
-            cells += [fmt([r[k] for r in mine]) for k in ("knn_top1", "linear_top1", "svm_top1")]
+            cells += [
+                mean_spread([r[k] for r in mine]) for k in ("knn_top1", "linear_top1", "svm_top1")
+            ]
         epochs = next(r["epochs"] for r in rows if r["dataset"] == name)
         print(f"| {name} | {epochs} | " + " | ".join(cells) + f" | {PUBLISHED[name]:.1f} |")
 

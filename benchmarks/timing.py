@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import statistics
+import subprocess
 import time
 
 import torch
@@ -18,3 +20,14 @@ def seconds_per_call(fn, steps: int, device: torch.device) -> float:
     if device.type == "cuda":
         torch.cuda.synchronize()
     return (time.perf_counter() - start) / steps
+
+
+def sslctl(*args: str) -> str:
+    """Run the installed CLI; its stdout (raises if it exits non-zero)."""
+    return subprocess.run(["sslctl", *args], check=True, capture_output=True, text=True).stdout
+
+
+def mean_spread(values: list[float]) -> str:
+    """`mean ± population std` over seeds, or the mean alone for one seed."""
+    mean = statistics.mean(values)
+    return f"{mean:.1f} ± {statistics.pstdev(values):.1f}" if len(values) > 1 else f"{mean:.1f}"

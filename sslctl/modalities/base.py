@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
 import torch
+from torch import nn
 
 from sslctl.encoders.base import Encoder
+from sslctl.errors import UserError
 
 
 @dataclass
@@ -37,6 +40,28 @@ def spec_overrides(spec: Any, params_type: type) -> dict[str, Any]:
     dataclass `params_type` has: what overrides the chosen preset."""
     names = {f.name for f in fields(params_type)}
     return {k: v for k, v in spec.model_dump().items() if k in names and v is not None}
+
+
+def own_backbone(
+    spec: Any, names: Iterable[str], data_kind: str, make: Callable[[], nn.Module]
+) -> nn.Module:
+    """Build one of sslctl's own backbones for a modality: a name the modality does not take
+    and constructor keywords it rejects are errors naming the recipe field; `spec.weights`
+    (a local file) is loaded."""
+    names = list(names)
+    if spec.name not in names:
+        raise UserError(
+            f"encoder.name: {spec.name} does not take {data_kind}; use one of {', '.join(names)}"
+        )
+    try:
+        backbone = make()
+    except TypeError as exc:
+        raise UserError(f"encoder.kwargs: {exc}") from None
+    if spec.weights:
+        from sslctl.encoders import load_weights
+
+        load_weights(backbone, spec.weights)
+    return backbone
 
 
 class Modality(Protocol):

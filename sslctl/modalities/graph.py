@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from sslctl.encoders import Encoder, load_weights
+from sslctl.encoders import Encoder
 from sslctl.encoders.gnn import GNN, GraphNormalize
 from sslctl.errors import UserError
 from sslctl.graphs import GraphBatch, GraphSet, NodeSet, segment_ids
-from sslctl.modalities.base import Samples, ViewPlan, spec_overrides
+from sslctl.modalities.base import Samples, ViewPlan, own_backbone, spec_overrides
 from sslctl.modalities.graph_augment import (
     NODE_LEVEL_ONLY_OFF,
     PRESETS,
@@ -232,17 +232,12 @@ class GraphModality:
         return [augment(g, params, mean) for _ in range(plan.n_global + plan.n_local)]
 
     def build_encoder(self, spec: EncoderSpec) -> Encoder:
-        if spec.name not in GRAPH_ENCODERS:
-            raise UserError(
-                f"encoder.name: {spec.name} does not take graphs; use one of "
-                f"{', '.join(GRAPH_ENCODERS)}"
-            )
-        try:
-            backbone = GNN(self.features, conv=spec.name, level=self.level, **spec.kwargs)
-        except TypeError as exc:
-            raise UserError(f"encoder.kwargs: {exc}") from None
-        if spec.weights:
-            load_weights(backbone, spec.weights)
+        backbone = own_backbone(
+            spec,
+            GRAPH_ENCODERS,
+            "graphs",
+            lambda: GNN(self.features, conv=spec.name, level=self.level, **spec.kwargs),
+        )
         normalize = GraphNormalize(self.input_spec["mean"], self.input_spec["std"])
         return Encoder(normalize, backbone, int(backbone.num_features))
 

@@ -15,13 +15,13 @@ from typing import Any
 
 import torch
 
-from sslctl.encoders import Encoder, load_weights
+from sslctl.encoders import Encoder
 from sslctl.encoders.dilated_cnn import DilatedCNN
 from sslctl.encoders.patch_tst import PatchTST
 from sslctl.encoders.resnet1d import ResNet1D
 from sslctl.encoders.series_base import SeriesNormalize
 from sslctl.errors import UserError
-from sslctl.modalities.base import Samples, ViewPlan, spec_overrides
+from sslctl.modalities.base import Samples, ViewPlan, own_backbone, spec_overrides
 from sslctl.modalities.series_augment import (
     PRESETS,
     OverlappingCrops,
@@ -139,17 +139,12 @@ class TimeSeriesModality:
         return views + [augment(x, local) for _ in range(plan.n_local)]
 
     def build_encoder(self, spec: EncoderSpec) -> Encoder:
-        if spec.name not in SERIES_ENCODERS:
-            raise UserError(
-                f"encoder.name: {spec.name} does not take time series; use one of "
-                f"{', '.join(SERIES_ENCODERS)}"
-            )
-        try:
-            backbone = SERIES_ENCODERS[spec.name](self.channels, **spec.kwargs)
-        except TypeError as exc:
-            raise UserError(f"encoder.kwargs: {exc}") from None
-        if spec.weights:
-            load_weights(backbone, spec.weights)
+        backbone = own_backbone(
+            spec,
+            SERIES_ENCODERS,
+            "time series",
+            lambda: SERIES_ENCODERS[spec.name](self.channels, **spec.kwargs),
+        )
         normalize = SeriesNormalize(self.input_spec["mean"], self.input_spec["std"])
         return Encoder(normalize, backbone, int(backbone.num_features))
 
