@@ -9,7 +9,7 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from sslctl.datasets.builtin import load_builtin_images
 from sslctl.eval.knn import knn_top1
-from sslctl.eval.linear import linear_top1
+from sslctl.eval.linear import DEFAULT_WEIGHT_DECAY, linear_top1
 from sslctl.eval.rankme import rankme
 
 
@@ -51,3 +51,17 @@ def test_rankme_counts_used_dimensions():
     low = torch.randn(1000, 3, generator=g) @ torch.randn(3, 64, generator=g)
     assert 2.5 < rankme(low) < 3.5
     assert rankme(torch.randn(1000, 64, generator=g)) > 55
+
+
+def test_linear_probe_learns_from_one_label_per_class():
+    """Few-label probes: a class with one labelled sample is never held out of the fit, and
+    one sample per class (nothing to hold out) still trains on every label."""
+    g = torch.Generator().manual_seed(0)
+    centres = 4 * torch.randn(3, 16, generator=g)
+    test_y = torch.arange(3).repeat(20)
+    test = centres[test_y] + torch.randn(60, 16, generator=g)
+    one_each, wd = linear_top1(centres, torch.arange(3), test, test_y)
+    assert one_each > 95 and wd == DEFAULT_WEIGHT_DECAY
+    mixed_x = torch.cat([centres, centres[:2] + 0.5 * torch.randn(2, 16, generator=g)])
+    mixed, _ = linear_top1(mixed_x, torch.tensor([0, 1, 2, 0, 1]), test, test_y)
+    assert mixed > 95

@@ -1,6 +1,8 @@
 """Linear probe: multinomial logistic regression on standardised frozen features, fit in torch by
 full-batch L-BFGS. The L2 penalty is chosen on a stratified 20% hold-out of the training set,
-then the probe is refit on all training data."""
+then the probe is refit on all training data. A class with a single labelled sample stays in the
+fit set, and with nothing left to hold out the middle penalty is used: few-label probes (one or
+two labels per class) must still learn from every label."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 WEIGHT_DECAYS = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
+DEFAULT_WEIGHT_DECAY = 1e-4  # when no sample can be held out for the choice
 
 
 def _fit(
@@ -37,17 +40,19 @@ def _fit(
 
 
 def _holdout(y: torch.Tensor, frac: float = 0.2) -> torch.Tensor:
-    """Deterministic stratified hold-out mask (seed 0)."""
+    """Deterministic stratified hold-out mask (seed 0); every class keeps one sample to fit on."""
     g = torch.Generator().manual_seed(0)
     mask = torch.zeros(len(y), dtype=torch.bool)
     for c in y.unique():
         idx = (y == c).nonzero().flatten().cpu()
         idx = idx[torch.randperm(len(idx), generator=g)]
-        mask[idx[: max(1, int(round(frac * len(idx))))]] = True
+        mask[idx[: min(max(1, int(round(frac * len(idx)))), len(idx) - 1)]] = True
     return mask.to(y.device)
 
 
 def _standardise(train: torch.Tensor, *others: torch.Tensor) -> list[torch.Tensor]:
+    if len(train) < 2:  # one sample has no spread: centre only
+        return [t - train.mean(0) for t in (train, *others)]
     mean, std = train.mean(0), train.std(0).clamp(min=1e-6)
     return [(t - mean) / std for t in (train, *others)]
 
@@ -63,10 +68,10 @@ def linear_top1(
     train, test = train.float(), test.float()
     n_classes = int(max(train_y.max(), test_y.max())) + 1
     val = _holdout(train_y)
-    best_wd, best_acc = WEIGHT_DECAYS[0], -1.0
+    best_wd, best_acc = DEFAULT_WEIGHT_DECAY, -1.0
     with torch.enable_grad():
         fit_x, val_x = _standardise(train[~val], train[val])
-        for wd in WEIGHT_DECAYS:
+        for wd in WEIGHT_DECAYS if val.any() else ():
             model = _fit(fit_x, train_y[~val], n_classes, wd, iters)
             acc = (model(val_x).argmax(1) == train_y[val]).float().mean().item()
             if acc > best_acc:
