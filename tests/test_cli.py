@@ -46,6 +46,12 @@ def test_probe_json_is_one_object(run):
     assert "linear_top1" not in only_knn and only_knn["knn_top1"] == result["knn_top1"]
 
 
+def test_probe_data_too_small_to_split(run, tmp_path):
+    few = tmp_path / "few.npz"
+    np.savez(few, x=np.zeros((6, 16, 16, 3), np.uint8), y=np.array([0, 0, 1, 1, 2, 2]))
+    _one_line_exit_2(cli("probe", run, "--data", few), "few.npz: no stratified 80/20 probe split")
+
+
 def test_embed_and_coreset(run, tmp_path):
     out = tmp_path / "e.npz"
     cli("embed", run, "--data", "builtin:digits:test", "--out", out, check=True)

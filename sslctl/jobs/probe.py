@@ -22,9 +22,15 @@ def _split(samples: Samples) -> tuple[Samples, Samples]:
     from sklearn.model_selection import train_test_split
 
     idx = torch.arange(len(samples))
-    tr, te = train_test_split(
-        idx.numpy(), test_size=0.2, stratify=samples.y.numpy(), random_state=0
-    )
+    try:
+        tr, te = train_test_split(
+            idx.numpy(), test_size=0.2, stratify=samples.y.numpy(), random_state=0
+        )
+    except ValueError as err:  # too few labels per class for a stratified split
+        raise UserError(
+            f"{samples.source}: no stratified 80/20 probe split ({err}); give a larger labelled "
+            "set or one with its own test split"
+        ) from None
     pick = lambda i: Samples(samples.x[i], samples.y[i], samples.source)  # noqa: E731
     return pick(torch.from_numpy(tr)), pick(torch.from_numpy(te))
 
