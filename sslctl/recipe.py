@@ -61,7 +61,7 @@ class AudioAugSpec(Strict):
     preset: Literal["default", "byol-a", "mae", "none"] | None = Field(
         None,
         description="Parameter set: default (joint-embedding methods), byol-a (BYOL-A: mixup, "
-        "random resized crop, random linear fader), mae/none (no augmentation). "
+        "random resized crop, random linear fader, post-norm), mae/none (no augmentation). "
         "Default: mae for masked modelling, else default.",
     )
     crop_scale: tuple[float, float] | None = Field(
@@ -81,6 +81,9 @@ class AudioAugSpec(Strict):
     gain_db: float | None = Field(None, ge=0, description="Random gain range in dB (+/-).")
     fade_db: float | None = Field(
         None, ge=0, description="Random linear fader: start and end gains drawn in +/- dB."
+    )
+    post_norm: bool | None = Field(
+        None, description="Standardise the batch of views together (BYOL-A's Post-Norm)."
     )
     local_crops: int | None = Field(
         None, ge=0, description="DINO multi-crop: number of local crops."

@@ -19,7 +19,7 @@ from sslctl.modalities.audio_augment import AudioViewParams, augment, gain, mixu
 from sslctl.modalities.audio_frontend import LogMelFrontEnd
 from sslctl.modalities.audio_io import read_folder
 from sslctl.modalities.base import ViewPlan
-from sslctl.recipe import AudioDataSpec
+from sslctl.recipe import AudioAugSpec, AudioDataSpec
 from tests.conftest import cli, small_recipe
 
 RATE = 8000
@@ -119,6 +119,10 @@ def test_views_follow_the_plan_and_presets(tone_folder):
     clean = modality.views(x, ViewPlan(n_global=1, preset="mae"))[0]
     assert torch.allclose(clean, modality.frontend(x))  # masked modelling sees the plain log-mel
     assert abs(float(modality.frontend(x).mean())) < 1.0  # standardised with the train stats
+    byol_a = AudioModality(modality.input_spec, AudioAugSpec(preset="byol-a"))
+    pair = torch.stack(byol_a.views(x, ViewPlan(n_global=2, preset="byol")))
+    assert abs(float(pair.mean())) < 1e-5 and abs(float(pair.std()) - 1) < 1e-5  # Post-Norm
+    assert not torch.allclose(pair[0].std(), pair[1].std())  # together, not view by view
 
 
 # ------------------------------------------------------------------ readers and bad input

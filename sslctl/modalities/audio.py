@@ -18,7 +18,13 @@ import torch
 from sslctl.encoders import Encoder, create_timm_backbone, load_weights
 from sslctl.encoders.audio_cnn import AudioCNN
 from sslctl.errors import UserError
-from sslctl.modalities.audio_augment import PRESETS, AudioViewParams, augment, local_params
+from sslctl.modalities.audio_augment import (
+    PRESETS,
+    AudioViewParams,
+    augment,
+    local_params,
+    post_normalise,
+)
 from sslctl.modalities.audio_frontend import LogMelFrontEnd
 from sslctl.modalities.audio_io import read_folder, read_npz, resample_padded
 from sslctl.modalities.base import Samples, ViewPlan, spec_overrides
@@ -163,7 +169,7 @@ class AudioModality:
             plan.n_local if self.augment_spec.local_crops is None else self.augment_spec.local_crops
         )
         views += [augment(spec, local_params(params), scale) for _ in range(n_local)]
-        return views
+        return post_normalise(views) if params.post_norm else views
 
     def build_encoder(self, spec: EncoderSpec) -> Encoder:
         s = self.input_spec

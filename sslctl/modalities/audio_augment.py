@@ -2,8 +2,11 @@
 
 Every op draws per-sample parameters as tensors and applies them in one call, as the image
 augmentations do. Parameter sets: `byol-a` follows BYOL-A v2 (Niizumi et al. 2021/2023): mixup
-of another clip in the linear-power domain with weight U(0, 0.4), a random resized crop over a
-canvas 1.5x as long in time (crop sides 0.6..1.5 of the input), and a random linear fader.
+of another clip in the linear-power domain with weight U(0, 0.2), a random resized crop over a
+canvas 1.5x as long in time (crop sides 0.6..1.5 of the input), a random linear fader, and
+post-normalisation of the batch of views (BYOL-A's Post-Norm: the views' mean and std differ
+from the clean, dataset-standardised input the encoder sees at evaluation; rescaling them
+keeps the batch-norm statistics learnt in training valid there).
 `default` serves SimCLR, BYOL, Barlow Twins, VICReg and DINO on audio: a lighter mixup, the
 same crop, SpecAugment time and frequency masks (Park et al. 2019) and random gain.
 """
@@ -27,10 +30,13 @@ class AudioViewParams:
     freq_mask_width: float = 0.15
     gain_db: float = 6.0
     fade_db: float = 0.0
+    post_norm: bool = False
 
 
 _DEFAULT = AudioViewParams()
-_BYOLA = AudioViewParams(mixup_ratio=0.4, time_masks=0, freq_masks=0, gain_db=0.0, fade_db=10.0)
+_BYOLA = AudioViewParams(
+    mixup_ratio=0.2, time_masks=0, freq_masks=0, gain_db=0.0, fade_db=10.0, post_norm=True
+)
 _NONE = AudioViewParams(
     crop_scale=(1.0, 1.0), mixup_ratio=0.0, time_masks=0, freq_masks=0, gain_db=0.0
 )
@@ -119,6 +125,13 @@ def augment(x: torch.Tensor, p: AudioViewParams, log_scale: float) -> torch.Tens
     out = resized_crop(out, p.crop_scale)
     out = spec_augment(out, p)
     return gain(out, p.gain_db, p.fade_db, log_scale)
+
+
+def post_normalise(views: list[torch.Tensor]) -> list[torch.Tensor]:
+    """BYOL-A's Post-Norm: all views of the batch together to zero mean and unit std."""
+    stacked = torch.stack(views)
+    mean, std = stacked.mean(), stacked.std().clamp(min=1e-6)
+    return list((stacked - mean) / std)
 
 
 def local_params(p: AudioViewParams) -> AudioViewParams:
