@@ -12,6 +12,7 @@ import soundfile as sf
 import torch
 import torchaudio
 
+from sslctl.encoders.audio_cnn import AudioCNN
 from sslctl.errors import UserError
 from sslctl.jobs.export import compare_onnx, write_onnx
 from sslctl.modalities.audio import AudioModality, crop
@@ -106,6 +107,20 @@ def test_augmentations_are_batched_and_do_what_they_say():
     view = augment(spec, AudioViewParams(), log_scale=4.0)
     assert view.shape == spec.shape and torch.isfinite(view).all()
     assert not torch.equal(view, augment(spec, AudioViewParams(), log_scale=4.0))
+
+
+def test_audio_cnn_v2_stacks_conv_features_with_the_mlp():
+    """AudioNTT2022 (conv_layers=2, stack): the embedding is [conv features, MLP output] per
+    frame, max + mean pooled over time, `dim` wide in all."""
+    torch.manual_seed(0)
+    net = AudioCNN(32, channels=8, dim=96, conv_layers=2, stack=True).eval()
+    spec = torch.randn(3, 1, 32, 40)
+    out = net(spec)
+    conv = net.features(spec).permute(0, 3, 1, 2).reshape(3, 10, 64)  # 8 channels x 8 mels
+    assert out.shape == (3, 96)
+    assert torch.allclose(out[:, :64], conv.amax(1) + conv.mean(1), atol=1e-6)
+    with pytest.raises(TypeError, match="dim > the conv features' width 64"):
+        AudioCNN(32, channels=8, dim=64, conv_layers=2, stack=True)
 
 
 def test_views_follow_the_plan_and_presets(tone_folder):
