@@ -32,6 +32,8 @@ class AudioCNN(nn.Module):
         super().__init__()
         if conv_layers < 1:
             raise TypeError(f"conv_layers must be 1 or more, got {conv_layers}")
+        if n_mels < 2**conv_layers:  # every block halves the mel axis
+            raise ValueError(f"needs at least {2**conv_layers} mel bins for {conv_layers} blocks")
         blocks: list[nn.Module] = []
         in_ch = 1
         for _ in range(conv_layers):

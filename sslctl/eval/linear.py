@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 WEIGHT_DECAYS = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
-DEFAULT_WEIGHT_DECAY = 1e-4  # when no sample can be held out for the choice
+DEFAULT_WEIGHT_DECAY = WEIGHT_DECAYS[len(WEIGHT_DECAYS) // 2]  # when nothing can be held out
 
 
 def _fit(

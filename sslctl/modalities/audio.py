@@ -174,13 +174,12 @@ class AudioModality:
     def build_encoder(self, spec: EncoderSpec) -> Encoder:
         s = self.input_spec
         if spec.name == "audio_cnn":
-            layers = spec.kwargs.get("conv_layers", 3)
-            if isinstance(layers, int) and s["n_mels"] < 2**layers:
-                raise UserError(f"data.n_mels: audio_cnn needs at least {2**layers} mel bins")
             try:
                 backbone = AudioCNN(s["n_mels"], **spec.kwargs)
             except TypeError as exc:
                 raise UserError(f"encoder.kwargs: {exc}") from None
+            except ValueError as exc:
+                raise UserError(f"data.n_mels: audio_cnn {exc}") from None
         else:
             backbone = create_timm_backbone(spec.name, 1, (s["n_mels"], s["frames"]), spec.kwargs)
         if spec.weights:
