@@ -264,7 +264,16 @@ def test_onnx_from_raw_waveform_matches_pytorch(audio_run, tmp_path):
     [
         (
             {"name": "mae", "decoder_dim": 32, "decoder_depth": 1, "decoder_heads": 2},
-            {"name": "vit_tiny_patch16_224", "kwargs": {"patch_size": [8, 10], "depth": 2}},
+            {
+                "name": "vit_tiny_patch16_224",
+                # the shipped recipe's pooling: mean of the final-norm patch tokens
+                "kwargs": {
+                    "patch_size": [8, 10],
+                    "depth": 2,
+                    "global_pool": "avg",
+                    "fc_norm": False,
+                },
+            },
         ),
         (
             {
