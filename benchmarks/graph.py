@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
-from timing import mean_spread, sslctl
+from timing import mean_spread, pretrain, sslctl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.tu_folder import write_tu_folder  # noqa: E402
@@ -52,12 +50,8 @@ SETUPS = {
 def run_one(name: str, seed: int, kind: str) -> dict:
     recipe, sets, data = SETUPS[name]
     out = OUT / name / f"{kind}-s{seed}"
-    shutil.rmtree(out, ignore_errors=True)
     sets = [*sets, f"seed={seed}"] + (["train.epochs=0"] if kind == "random" else [])
-    start = time.perf_counter()
-    overrides = [a for s in sets for a in ("--set", s)]
-    sslctl("pretrain", recipe, "--out", str(out), "--quiet", *overrides)
-    wall = time.perf_counter() - start
+    wall = pretrain(recipe, out, sets)
     result = json.loads(sslctl("probe", str(out), "--json", *(["--data", data] if data else [])))
     result.update(dataset=name, seed=seed, kind=kind, pretrain_s=round(wall, 1))
     if name == "karate":

@@ -15,11 +15,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import shutil
-import time
 from pathlib import Path
 
-from timing import mean_spread, sslctl
+from timing import builtin_sets, mean_spread, pretrain, sslctl
 
 DATASETS = ["GunPoint", "ArrowHead", "ItalyPowerDemand", "BasicMotions", "JapaneseVowels"]
 # TS2Vec paper (Yue et al. 2022), appendix tables of per-dataset accuracy (RBF-SVM protocol).
@@ -42,18 +40,12 @@ def n_train(name: str) -> int:
 
 def run_one(name: str, seed: int, epochs: int, kind: str) -> dict:
     out = OUT / name / f"{kind}-s{seed}"
-    shutil.rmtree(out, ignore_errors=True)
     sets = [
-        f"data.train=builtin:{name}:train",
-        f"probe.train=builtin:{name}:train",
-        f"probe.test=builtin:{name}:test",
+        *builtin_sets(name),
         f"seed={seed}",
         f"train.epochs={epochs if kind == 'ts2vec' else 0}",
     ]
-    start = time.perf_counter()
-    args = ["pretrain", "recipes/timeseries/ts2vec.yaml", "--out", str(out), "--quiet"]
-    sslctl(*args, *[a for s in sets for a in ("--set", s)])
-    wall = time.perf_counter() - start
+    wall = pretrain("recipes/timeseries/ts2vec.yaml", out, sets)
     result = json.loads(sslctl("probe", str(out), "--json"))
     result.update(json.loads(sslctl("probe", str(out), "--protocol", "svm", "--json")))
     result.update(dataset=name, seed=seed, kind=kind, epochs=epochs, pretrain_s=round(wall, 1))
