@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 import torch
-from timing import mean_spread, pretrain, sslctl
+from timing import builtin_sets, mean_spread, pretrain, sslctl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.tu_folder import write_tu_folder  # noqa: E402
@@ -34,13 +34,7 @@ SETUPS = {
     "digits-superpixels": ("recipes/graph/graphmae.yaml", [], None),
     "fashion-mnist-superpixels": (
         "recipes/graph/graphmae.yaml",
-        [
-            "data.train=builtin:fashion-mnist-superpixels:train",
-            "probe.train=builtin:fashion-mnist-superpixels:train",
-            "probe.test=builtin:fashion-mnist-superpixels:test",
-            "train.epochs=2",
-            "train.batch_size=128",
-        ],
+        [*builtin_sets("fashion-mnist-superpixels"), "train.epochs=2", "train.batch_size=128"],
         None,
     ),
     "tu-rings": ("recipes/graph/graphmae.yaml", [f"data.train={TU}", "train.epochs=30"], str(TU)),
