@@ -9,7 +9,7 @@ import onnx
 import pytest
 import yaml
 
-from tests.conftest import cli, small_recipe
+from tests.conftest import cli, cli_process, small_recipe
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +17,7 @@ def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
     recipe = root / "r.yaml"
     recipe.write_text(yaml.safe_dump(small_recipe()))
-    proc = cli("pretrain", recipe, "--out", root / "run", "--quiet", check=True)
+    proc = cli_process("pretrain", recipe, "--out", root / "run", "--quiet", check=True)
     assert proc.stdout.strip() == str(root / "run")
     return root / "run"
 

@@ -8,7 +8,7 @@ import pytest
 
 from sslctl.errors import UserError
 from sslctl.recipe import apply_overrides, load_recipe, validate
-from tests.conftest import ROOT, cli, small_recipe
+from tests.conftest import ROOT, cli, cli_process, small_recipe
 
 
 def _error(tree) -> str:
@@ -55,7 +55,7 @@ def test_overrides_are_typed():
 
 def test_cli_invalid_recipe_exits_2_one_line(write_recipe):
     path = write_recipe(small_recipe(train={"batch_size": 0}))
-    proc = cli("pretrain", path)
+    proc = cli_process("pretrain", path)
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"error: {path}: train.batch_size: must be > 0, got 0"
 
