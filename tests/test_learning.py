@@ -35,7 +35,7 @@ def test_method_beats_random_init(method, baseline, tmp_path):
         "pretrain",
         ROOT / f"recipes/image/{method}.yaml",
         "--set",
-        "train.epochs=4",
+        "train.epochs=2",
         "--out",
         tmp_path / method,
         "--quiet",
