@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import timm
-
 from sslctl.encoders.base import Encoder
 from sslctl.encoders.timm_encoder import build_timm_encoder, create_timm_backbone, load_weights
 
@@ -29,10 +27,16 @@ __all__ = [
 
 
 def known_encoder(name: str) -> bool:
-    return name in OWN_ENCODERS or timm.is_model(name)
+    if name in OWN_ENCODERS:
+        return True
+    import timm  # only for timm names; see timm_encoder's docstring
+
+    return timm.is_model(name)
 
 
 def suggest_encoders(name: str) -> str:
+    import timm
+
     from sslctl.recipe import suggest
 
     return suggest(name, list(OWN_ENCODERS) + timm.list_models())

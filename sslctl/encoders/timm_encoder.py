@@ -1,10 +1,13 @@
-"""timm backbones, always randomly initialised or loaded from a local file (never the hub)."""
+"""timm backbones, always randomly initialised or loaded from a local file (never the hub).
+
+timm is imported where a backbone is built, not at module import: it pulls in torchvision and
+torch._dynamo (2.5 s on a 2-core CPU), which every command on an audio-CNN, series or graph run
+would otherwise pay."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import timm
 import torch
 
 from sslctl.encoders.base import Encoder, Normalize
@@ -15,6 +18,8 @@ def create_timm_backbone(
     name: str, in_chans: int, img_size: int | tuple[int, int], kwargs: dict | None = None
 ) -> torch.nn.Module:
     """A headless timm model (num_classes=0) for `in_chans` x `img_size` inputs."""
+    import timm
+
     base = dict(pretrained=False, num_classes=0, in_chans=in_chans, **(kwargs or {}))
     try:
         try:

@@ -8,7 +8,6 @@ rectangular (e.g. 8 mel bins x 10 frames): masked spectrogram modelling as in MS
 from __future__ import annotations
 
 import torch
-from timm.models.vision_transformer import Block
 from torch import nn
 
 from sslctl.errors import UserError
@@ -52,6 +51,8 @@ class MAE(Method):
         self.patch = tuple(bb.patch_embed.patch_size)
         n_patches = bb.patch_embed.num_patches
         chans = bb.patch_embed.proj.in_channels
+        from timm.models.vision_transformer import Block  # lazily: see encoders/timm_encoder.py
+
         d, dd = encoder.embed_dim, spec.decoder_dim
         self.decoder_embed = nn.Linear(d, dd)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, dd))
