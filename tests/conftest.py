@@ -35,9 +35,9 @@ def _print_warning(message, category, filename, lineno, file=None, line=None) ->
 def cli(*args: str, check: bool = False) -> subprocess.CompletedProcess:
     """`sslctl ARGS` through its real entry point, `sslctl.cli.main` (argument parsing, exit
     codes, stdout/stderr split, warnings printed to stderr), inside this process. A subprocess
-    per call re-imports torch, timm and scikit-learn, 6 to 8 s each on a 2-core CPU, which was
-    a third of the suite's time; `cli_process` keeps the real process for the tests that need
-    one (the `python -m sslctl` entry, exactly one line on stderr, signals)."""
+    per call re-imports torch, timm and scikit-learn, 6 to 8 s each on a 2-core CPU: about 10
+    of the suite's 23 minutes there. `cli_process` keeps the real process for the tests that
+    need one (the `python -m sslctl` entry, exactly one line on stderr, signals)."""
     argv = ["sslctl", *map(str, args)]
     out, err = io.StringIO(), io.StringIO()
     code = 0
