@@ -17,6 +17,8 @@ import yaml
 from sslctl.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
+# For tests of the engine rather than the encoder: half resnet18's CPU step, same BatchNorm layout
+FAST_ENCODER = {"name": "resnet10t"}
 
 # Python's own warning filters, which a fresh `sslctl` process runs under (pytest swaps in its own)
 _PYTHON_DEFAULT_FILTERS = (
@@ -60,17 +62,16 @@ def cli(*args: str, check: bool = False) -> subprocess.CompletedProcess:
     return _checked(subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue()), check)
 
 
-def cli_process(*args: str, check: bool = False) -> subprocess.CompletedProcess:
-    """`python -m sslctl ARGS` in a fresh process, as a user runs it."""
+def process_command(*args: str) -> dict:
+    """`args` and `env` for subprocess.run/Popen: `python -m sslctl ARGS` as a user runs it."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("SSLCTL_DEBUG", None)
-    proc = subprocess.run(
-        [sys.executable, "-m", "sslctl", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-    )
+    return {"args": [sys.executable, "-m", "sslctl", *map(str, args)], "env": env}
+
+
+def cli_process(*args: str, check: bool = False) -> subprocess.CompletedProcess:
+    """`python -m sslctl ARGS` in a fresh process, as a user runs it."""
+    proc = subprocess.run(**process_command(*args), capture_output=True, text=True, timeout=600)
     return _checked(proc, check)
 
 
