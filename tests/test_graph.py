@@ -6,6 +6,7 @@ with other graph sizes), graph level and node level."""
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -279,7 +280,9 @@ def test_bad_tu_and_edge_list_files(tmp_path, tu_folder):
 
 # ------------------------------------------------------------------ CLI end to end
 @pytest.mark.slow
-def test_graph_level_pretrain_probe_embed_coreset_distill_export(tmp_path, write_recipe, tu_folder):
+def test_graph_level_pretrain_probe_embed_coreset_distill_export(
+    tmp_path, write_recipe, tu_folder, caplog
+):
     import onnxruntime as ort
 
     run = tmp_path / "run"
@@ -297,8 +300,10 @@ def test_graph_level_pretrain_probe_embed_coreset_distill_export(tmp_path, write
     student["teacher"] = {"run": str(run)}
     student["encoder"] = {"name": "gcn", "kwargs": {"hidden": 16, "layers": 2}}
     cli("distill", write_recipe(student, "d.yaml"), "--out", tmp_path / "d", check=True)
+    caplog.clear()
     proc = cli("export", run, "--format", "onnx", check=True)
     assert "check passed" in proc.stderr
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     session = ort.InferenceSession(str(run / "encoder.onnx"))
     assert [i.name for i in session.get_inputs()] == ["x", "edge_index", "pick"]
     from sslctl.rundir import load_run

@@ -13,6 +13,7 @@ normalisation (the form kNN, retrieval and coresets use); the gate is 1e-4 on th
 from __future__ import annotations
 
 import json
+import logging
 import warnings
 from pathlib import Path
 
@@ -68,18 +69,28 @@ def write_onnx(
     )
     if not isinstance(example, torch.Tensor):
         dims = (dims,)  # _Positional.forward(*fields): one variadic parameter
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        program = torch.onnx.export(
-            module,
-            tensors,
-            input_names=names,
-            output_names=[output_name],
-            dynamic_shapes=dims,
-            opset_version=18,
-            dynamo=True,
-            verbose=False,
-        )
+    # The exporter's notes are not the user's to act on: it lowers index_add_ (the graph
+    # encoders' message passing) to a ScatterND whose empty index list makes onnx_ir log
+    # "Attribute type is ambiguous ... Defaulted to INTS" (the right type). compare_onnx checks
+    # the result numerically instead.
+    ir_log = logging.getLogger("onnx_ir")
+    level = ir_log.level
+    ir_log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            program = torch.onnx.export(
+                module,
+                tensors,
+                input_names=names,
+                output_names=[output_name],
+                dynamic_shapes=dims,
+                opset_version=18,
+                dynamo=True,
+                verbose=False,
+            )
+    finally:
+        ir_log.setLevel(level)
     program.save(str(out), external_data=False)
     model = onnx.load(str(out))
     for key, value in meta.items():
