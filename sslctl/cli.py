@@ -12,7 +12,7 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -258,32 +258,43 @@ def recipe_list():
         print(path.relative_to(RECIPES_DIR.parent))
 
 
+def _usage_error(exc: typer.TyperException) -> NoReturn:
+    """One line naming the option or argument, and where help is (exit 2, as DESIGN.md's
+    contract says). typer has its own copy of click since 0.26, so click's classes no longer
+    catch these. With no arguments at all the help is already printed and the message empty."""
+    message = exc.format_message().strip()
+    ctx = getattr(exc, "ctx", None)
+    if message:
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        _err(f"{message}{hint}")
+    sys.exit(exc.exit_code)
+
+
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except UserError as exc:
         _err(str(exc))
         sys.exit(2)
     except Interrupted as exc:
         _err(str(exc))
         sys.exit(130)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # before typer's own handling starts
         _err("interrupted")
         sys.exit(130)
     except NonFiniteLoss as exc:
         _err(str(exc))
         sys.exit(1)
+    except typer.TyperException as exc:  # bad usage: unknown option, missing argument, bad value
+        _usage_error(exc)
     except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(130)
         if os.environ.get("SSLCTL_DEBUG"):
             raise
         _err(f"{exc.__class__.__name__}: {exc} (set SSLCTL_DEBUG=1 for a traceback)")
         sys.exit(1)
+    # Outside standalone mode typer returns an exit code instead of raising: --help's 0, and
+    # 130 for Ctrl-C (it turns KeyboardInterrupt into that code). A finished command returns None.
+    if isinstance(code, int):
+        if code == 130:
+            _err("interrupted")
+        sys.exit(code)

@@ -1,4 +1,5 @@
-"""End-to-end CLI: pretrain -> probe/embed/coreset/export/distill, and bad input exits 2."""
+"""End-to-end CLI: pretrain -> probe/embed/coreset/export/distill, bad input exits 2, usage
+errors and Ctrl-C keep the exit-code contract."""
 
 from __future__ import annotations
 
@@ -20,6 +21,41 @@ def run(tmp_path_factory):
     proc = cli_process("pretrain", recipe, "--out", root / "run", "--quiet", check=True)
     assert proc.stdout.strip() == str(root / "run")
     return root / "run"
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (("export", "RUN", "--format", "tflite"), "'--format'"),
+        (("probe", "RUN", "--protocol", "top5"), "'--protocol'"),
+        (("probe",), "'run'"),
+        (("pretrain", "RECIPE", "--bogus"), "--bogus"),
+        (("prob", "RUN"), "'probe'"),
+    ],
+)
+def test_cli_usage_errors_exit_2_one_line_naming_the_option(args, named):
+    proc = cli(*args)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith("error: ")
+    assert named in proc.stderr and "--help" in proc.stderr
+
+
+def test_cli_without_arguments_prints_help():
+    proc = cli()
+    assert proc.returncode == 2 and "pretrain" in proc.stdout and proc.stderr == ""
+
+
+def test_ctrl_c_outside_training_exits_130(monkeypatch):
+    """typer turns KeyboardInterrupt into a returned 130 outside standalone mode; a script must
+    not read an interrupted probe as success."""
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("sslctl.jobs.probe.probe", interrupted)
+    proc = cli("probe", "RUN")
+    assert proc.returncode == 130 and proc.stderr == "error: interrupted\n"
+    assert cli("probe", "--help").returncode == 0
 
 
 def test_run_directory_contract(run):
