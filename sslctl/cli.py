@@ -279,9 +279,8 @@ def main() -> None:
     except Interrupted as exc:
         _err(str(exc))
         sys.exit(130)
-    except KeyboardInterrupt:  # before typer's own handling starts
-        _err("interrupted")
-        sys.exit(130)
+    except KeyboardInterrupt:  # before typer's own handling starts: as typer would return it
+        code = 130
     except NonFiniteLoss as exc:
         _err(str(exc))
         sys.exit(1)
@@ -294,6 +293,7 @@ def main() -> None:
         sys.exit(1)
     # Outside standalone mode typer returns an exit code instead of raising: --help's 0, and
     # 130 for Ctrl-C (it turns KeyboardInterrupt into that code). A finished command returns None.
+    # One place prints "interrupted", wherever the Ctrl-C landed.
     if isinstance(code, int):
         if code == 130:
             _err("interrupted")
