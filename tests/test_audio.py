@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -327,3 +328,40 @@ def test_builtin_needs_its_debian_tool(tmp_path, monkeypatch):
         load_builtin_audio("builtin:spoken-digits")
     with pytest.raises(UserError, match="valid: spoken-digits, gm-instruments"):
         load_builtin_audio("builtin:birdsong")
+
+
+def student_recipe(teacher: Path, **data) -> dict:
+    """A smaller audio_cnn distilled from `teacher` on the teacher's folder."""
+    student = audio_recipe(
+        str(teacher.parent / "tones"),
+        method={"name": "distill"},
+        teacher={"run": str(teacher)},
+        encoder={"name": "audio_cnn", "kwargs": {"channels": 4, "dim": 16}},
+    )
+    student["data"].update(data)
+    return student
+
+
+def test_distill_student_standardises_its_views_as_the_teacher_did(
+    audio_run, write_recipe, tmp_path
+):
+    # shorter clips than the teacher's: on its own the student would fit other statistics
+    recipe = write_recipe(student_recipe(audio_run, clip_seconds=0.3))
+    cli("distill", recipe, "--out", tmp_path / "d", "--quiet", check=True)
+    teacher = json.loads((audio_run / "encoder.json").read_text())["input"]
+    student = json.loads((tmp_path / "d" / "encoder.json").read_text())["input"]
+    assert student["clip_samples"] == 2400 != teacher["clip_samples"]
+    assert (student["mean"], student["std"]) == (teacher["mean"], teacher["std"])
+    result = json.loads(cli("probe", tmp_path / "d", "--json", check=True).stdout)
+    assert result["n_train"] == 32 and result["dim"] == 16
+
+
+@pytest.mark.parametrize("field, value", [("n_mels", 16), ("hop_length", 40)])
+def test_distill_refuses_a_log_mel_unlike_the_teachers(
+    audio_run, write_recipe, tmp_path, field, value
+):
+    recipe = write_recipe(student_recipe(audio_run, **{field: value}))
+    proc = cli("distill", recipe, "--out", tmp_path / "d")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: teacher.run:") and f"{field} = " in proc.stderr
+    assert not (tmp_path / "d").exists()

@@ -157,6 +157,9 @@ def test_distill_student_probes(run, write_recipe, tmp_path):
     assert result["dim"] == 512 and result["knn_top1"] > 20
     wrong = cli("distill", write_recipe(small_recipe(), "plain.yaml"), "--out", tmp_path / "x")
     assert wrong.returncode == 2 and "teacher" in wrong.stderr
+    tree["data"]["image_size"] = 24  # the teacher was trained on 16 px
+    other = cli("distill", write_recipe(tree, "size.yaml"), "--out", tmp_path / "y")
+    _one_line_exit_2(other, "teacher.run: the teacher was trained on image_size = 16")
 
 
 def _one_line_exit_2(proc, needle: str) -> None:

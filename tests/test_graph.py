@@ -19,7 +19,7 @@ from sslctl.errors import UserError
 from sslctl.graphs import GraphSet, pack_graphs, segment_ids
 from sslctl.methods.graphcl import graphcl_loss
 from sslctl.methods.graphmae import sce_loss
-from sslctl.modalities.graph import load_graphs, symmetrize
+from sslctl.modalities.graph import GraphModality, load_graphs, symmetrize
 from sslctl.modalities.graph_augment import GraphViewParams, augment, keep_nodes, subgraph_keep
 from sslctl.modalities.graph_io import read_folder
 from tests.conftest import cli, small_recipe
@@ -276,6 +276,16 @@ def test_bad_tu_and_edge_list_files(tmp_path, tu_folder):
     (folder / "features.txt").write_text("1 0\n0 1\n1 1\n")
     with pytest.raises(UserError, match="edges.txt: edge_index refers to node 7 .* 3 nodes"):
         read_folder(folder, None)
+
+
+def test_distill_student_must_share_the_teachers_level_and_features():
+    spec = {"level": "graph", "features": 4, "undirected": True, "mean": [0.0] * 4}
+    student = GraphModality(spec)
+    assert student.student_of(GraphModality(dict(spec))) is student
+    with pytest.raises(UserError, match="teacher.run: .* features = 3, .* gives 4"):
+        student.student_of(GraphModality({**spec, "features": 3, "mean": [0.0] * 3}))
+    with pytest.raises(UserError, match="level = node"):
+        student.student_of(GraphModality({**spec, "level": "node"}))
 
 
 # ------------------------------------------------------------------ CLI end to end

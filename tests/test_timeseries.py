@@ -284,6 +284,22 @@ def test_embed_coreset_and_onnx_on_series_of_other_lengths(gunpoint_run, tmp_pat
     assert np.abs(unit(got) - unit(expected)).max() < 1e-4
 
 
+def test_distill_a_series_run_into_another_encoder(gunpoint_run, write_recipe, tmp_path):
+    student = series_recipe(
+        "builtin:GunPoint:train",
+        method={"name": "distill"},
+        teacher={"run": str(gunpoint_run)},
+        encoder={"name": "resnet1d", "kwargs": {"width": 8}},  # 16-d, the teacher 32-d
+    )
+    cli("distill", write_recipe(student), "--out", tmp_path / "d", "--quiet", check=True)
+    result = json.loads(cli("probe", tmp_path / "d", "--protocol", "knn", "--json").stdout)
+    assert result["n_train"] == 50 and result["dim"] == 16
+    np.savez(tmp_path / "two.npz", x=np.random.default_rng(0).standard_normal((16, 2, 150)))
+    student["data"]["train"] = str(tmp_path / "two.npz")
+    proc = cli("distill", write_recipe(student, "two.yaml"), "--out", tmp_path / "d2")
+    assert proc.returncode == 2 and "teacher.run:" in proc.stderr and "channels = 1" in proc.stderr
+
+
 @pytest.mark.parametrize(
     "method, encoder",
     [

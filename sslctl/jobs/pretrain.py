@@ -43,15 +43,17 @@ def pretrain(
     modality_cls = get_modality(recipe.data.modality)
     samples = modality_cls.load_training_samples(recipe.data)
     modality = modality_cls.for_training(recipe.data, samples)
-    encoder = modality.build_encoder(recipe.encoder)
     teacher = None
     if recipe.teacher is not None:
-        teacher_run = load_run(recipe.teacher.run)
+        with torch.random.fork_rng(devices=[]):  # the student's init does not depend on it
+            teacher_run = load_run(recipe.teacher.run)
         if teacher_run.modality.input_spec["modality"] != modality.input_spec["modality"]:
             raise UserError("teacher.run: the teacher was trained on another modality")
+        modality = modality.student_of(teacher_run.modality)
         teacher = teacher_run.encoder
     elif recipe.method.name == "distill":
         raise UserError("teacher: method 'distill' needs `teacher: {run: RUN_DIR}`")
+    encoder = modality.build_encoder(recipe.encoder)
     method = build_method(recipe.method, encoder, teacher)
     torch.manual_seed(recipe.seed + 1000 * ddp.rank())  # per-rank augmentation streams
     if ddp.is_main():

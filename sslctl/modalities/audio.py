@@ -27,10 +27,11 @@ from sslctl.modalities.audio_augment import (
 )
 from sslctl.modalities.audio_frontend import LogMelFrontEnd
 from sslctl.modalities.audio_io import read_folder, read_npz, resample_padded
-from sslctl.modalities.base import Samples, ViewPlan, spec_overrides
+from sslctl.modalities.base import Samples, ViewPlan, require_teacher_input, spec_overrides
 from sslctl.recipe import AudioAugSpec, AudioDataSpec, EncoderSpec
 
 STATS_CLIPS = 2000  # clips the normalisation statistics are estimated on
+FRONT_END_KEYS = ("sample_rate", "n_fft", "win_length", "hop_length", "n_mels", "f_min", "f_max")
 
 
 def load_audio(spec: str, rate: int, max_samples: int, on_error: str = "fail") -> Samples:
@@ -170,6 +171,14 @@ class AudioModality:
         )
         views += [augment(spec, local_params(params), scale) for _ in range(n_local)]
         return post_normalise(views) if params.post_norm else views
+
+    def student_of(self, teacher: AudioModality) -> AudioModality:
+        """Views are standardised log-mels, which pass the teacher's front end untouched: the
+        log-mel must be computed as the teacher's was, and standardised with the teacher's
+        statistics (which the student's encoder.json then records too)."""
+        require_teacher_input(self.input_spec, teacher.input_spec, FRONT_END_KEYS)
+        stats = {key: teacher.input_spec[key] for key in ("mean", "std")}
+        return AudioModality({**self.input_spec, **stats}, self.augment_spec, self.random_crop)
 
     def build_encoder(self, spec: EncoderSpec) -> Encoder:
         s = self.input_spec

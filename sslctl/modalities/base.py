@@ -64,6 +64,20 @@ def own_backbone(
     return backbone
 
 
+def require_teacher_input(
+    student: dict[str, Any], teacher: dict[str, Any], keys: Iterable[str]
+) -> None:
+    """A distillation teacher is fed the student's views as they are, so the input-spec entries
+    that shape those views must agree: a mismatch would crash mid-training or, worse, train
+    against a teacher that sees inputs unlike any it was trained on."""
+    for key in keys:
+        if student[key] != teacher[key]:
+            raise UserError(
+                f"teacher.run: the teacher was trained on {key} = {teacher[key]}, this recipe's "
+                f"data gives {student[key]}; a student's views go to the teacher as they are"
+            )
+
+
 class Modality(Protocol):
     """One per data kind. `input_spec` is what encoder.json records and what rebuilds it later."""
 
@@ -89,6 +103,13 @@ class Modality(Protocol):
     def views(self, x: torch.Tensor, plan: ViewPlan) -> list[torch.Tensor]: ...
 
     def build_encoder(self, spec: Any) -> Encoder: ...
+
+    def student_of(self, teacher: Modality) -> Modality:
+        """This training modality, set up to feed a distillation teacher (a saved run's
+        modality) the kind of input it was trained on: input geometry that differs is a
+        UserError (`require_teacher_input`); statistics applied to the views outside the
+        encoder are taken from the teacher."""
+        ...
 
     def export_example(self, batch: int) -> torch.Tensor:
         """A random model input of `batch` rows: what the ONNX export traces."""

@@ -22,7 +22,13 @@ from sslctl.encoders import Encoder
 from sslctl.encoders.gnn import GNN, GraphNormalize
 from sslctl.errors import UserError
 from sslctl.graphs import GraphBatch, GraphSet, NodeSet, segment_ids
-from sslctl.modalities.base import Samples, ViewPlan, own_backbone, spec_overrides
+from sslctl.modalities.base import (
+    Samples,
+    ViewPlan,
+    own_backbone,
+    require_teacher_input,
+    spec_overrides,
+)
 from sslctl.modalities.graph_augment import (
     NODE_LEVEL_ONLY_OFF,
     PRESETS,
@@ -230,6 +236,11 @@ class GraphModality:
         params = self._params(plan.preset)
         mean = self.mean.to(g.x.device)
         return [augment(g, params, mean) for _ in range(plan.n_global + plan.n_local)]
+
+    def student_of(self, teacher: GraphModality) -> GraphModality:
+        """Views hold raw node features; each encoder normalises with its own statistics."""
+        require_teacher_input(self.input_spec, teacher.input_spec, ("level", "features"))
+        return self
 
     def build_encoder(self, spec: EncoderSpec) -> Encoder:
         backbone = own_backbone(

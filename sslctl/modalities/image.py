@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from sslctl.encoders import Encoder, build_timm_encoder
 from sslctl.errors import UserError
-from sslctl.modalities.base import Samples, ViewPlan, spec_overrides
+from sslctl.modalities.base import Samples, ViewPlan, require_teacher_input, spec_overrides
 from sslctl.modalities.folders import folder_labels, list_files, open_npz
 from sslctl.modalities.image_augment import PRESETS, ViewParams, augment
 from sslctl.recipe import EncoderSpec, ImageAugSpec, ImageDataSpec
@@ -156,6 +156,11 @@ class ImageModality:
         local_size = max(8, int(round(self.size * plan.local_size_ratio)))
         views += [augment(x, local_size, local) for _ in range(n_local)]
         return views
+
+    def student_of(self, teacher: ImageModality) -> ImageModality:
+        """Pixel views in [0, 1]; each encoder standardises with its own statistics."""
+        require_teacher_input(self.input_spec, teacher.input_spec, ("channels", "image_size"))
+        return self
 
     def build_encoder(self, spec: EncoderSpec) -> Encoder:
         return build_timm_encoder(

@@ -21,7 +21,13 @@ from sslctl.encoders.patch_tst import PatchTST
 from sslctl.encoders.resnet1d import ResNet1D
 from sslctl.encoders.series_base import SeriesNormalize
 from sslctl.errors import UserError
-from sslctl.modalities.base import Samples, ViewPlan, own_backbone, spec_overrides
+from sslctl.modalities.base import (
+    Samples,
+    ViewPlan,
+    own_backbone,
+    require_teacher_input,
+    spec_overrides,
+)
 from sslctl.modalities.series_augment import (
     PRESETS,
     OverlappingCrops,
@@ -137,6 +143,11 @@ class TimeSeriesModality:
         views = [augment(x, params) for _ in range(plan.n_global)]
         local = replace(params, crop_scale=LOCAL_CROP)
         return views + [augment(x, local) for _ in range(plan.n_local)]
+
+    def student_of(self, teacher: TimeSeriesModality) -> TimeSeriesModality:
+        """Raw series views; each encoder normalises with its own per-channel statistics."""
+        require_teacher_input(self.input_spec, teacher.input_spec, ("channels",))
+        return self
 
     def build_encoder(self, spec: EncoderSpec) -> Encoder:
         backbone = own_backbone(
