@@ -81,6 +81,13 @@ def _checked(proc: subprocess.CompletedProcess, check: bool) -> subprocess.Compl
     return proc
 
 
+def one_line_exit_2(proc: subprocess.CompletedProcess, needle: str) -> None:
+    """The bad-input contract: exit 2 and one line on stderr naming `needle`, no traceback."""
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in proc.stderr, proc.stderr
+
+
 def small_recipe(**sections) -> dict:
     """SimCLR on digits at 16px with a small projector: 22 steps an epoch, under 1 s each on CPU."""
     tree = {

@@ -10,7 +10,7 @@ import onnx
 import pytest
 import yaml
 
-from tests.conftest import cli, cli_process, small_recipe
+from tests.conftest import cli, cli_process, one_line_exit_2, small_recipe
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,7 @@ def test_probe_json_is_one_object(run):
 def test_probe_data_too_small_to_split(run, tmp_path):
     few = tmp_path / "few.npz"
     np.savez(few, x=np.zeros((6, 16, 16, 3), np.uint8), y=np.array([0, 0, 1, 1, 2, 2]))
-    _one_line_exit_2(cli("probe", run, "--data", few), "few.npz: no stratified 80/20 probe split")
+    one_line_exit_2(cli("probe", run, "--data", few), "few.npz: no stratified 80/20 probe split")
 
 
 def test_embed_and_coreset(run, tmp_path):
@@ -159,22 +159,16 @@ def test_distill_student_probes(run, write_recipe, tmp_path):
     assert wrong.returncode == 2 and "teacher" in wrong.stderr
     tree["data"]["image_size"] = 24  # the teacher was trained on 16 px
     other = cli("distill", write_recipe(tree, "size.yaml"), "--out", tmp_path / "y")
-    _one_line_exit_2(other, "teacher.run: the teacher was trained on image_size = 16")
-
-
-def _one_line_exit_2(proc, needle: str) -> None:
-    assert proc.returncode == 2, proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in proc.stderr, proc.stderr
+    one_line_exit_2(other, "teacher.run: the teacher was trained on image_size = 16")
 
 
 def test_bad_data_inputs(write_recipe, tmp_path):
     missing = write_recipe(small_recipe(data={"train": str(tmp_path / "nope")}), "m.yaml")
-    _one_line_exit_2(cli("pretrain", missing, "--out", tmp_path / "a"), str(tmp_path / "nope"))
+    one_line_exit_2(cli("pretrain", missing, "--out", tmp_path / "a"), str(tmp_path / "nope"))
 
     empty = tmp_path / "empty"
     (empty / "cats").mkdir(parents=True)
-    _one_line_exit_2(
+    one_line_exit_2(
         cli(
             "pretrain",
             write_recipe(small_recipe(data={"train": str(empty)}), "e.yaml"),
@@ -192,11 +186,11 @@ def test_bad_data_inputs(write_recipe, tmp_path):
         Image.fromarray(np.full((20, 20), i * 50, np.uint8)).save(folder / f"{i}.png")
     (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really a png")
     corrupt = write_recipe(small_recipe(data={"train": str(tmp_path / "imgs")}), "c.yaml")
-    _one_line_exit_2(cli("pretrain", corrupt, "--out", tmp_path / "c"), "broken.png")
+    one_line_exit_2(cli("pretrain", corrupt, "--out", tmp_path / "c"), "broken.png")
 
     bad_npz = tmp_path / "bad.npz"
     np.savez(bad_npz, x=np.zeros((4, 2, 5, 5, 5)))
-    _one_line_exit_2(
+    one_line_exit_2(
         cli(
             "pretrain",
             write_recipe(small_recipe(data={"train": str(bad_npz)}), "n.yaml"),
