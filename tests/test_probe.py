@@ -9,7 +9,7 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from sslctl.datasets.builtin import load_builtin_images
 from sslctl.eval.knn import knn_top1
-from sslctl.eval.linear import DEFAULT_WEIGHT_DECAY, linear_top1
+from sslctl.eval.linear import DEFAULT_WEIGHT_DECAY, FOLDS, WEIGHT_DECAYS, _folds, linear_top1
 from sslctl.eval.rankme import rankme
 
 
@@ -65,3 +65,26 @@ def test_linear_probe_learns_from_one_label_per_class():
     mixed_x = torch.cat([centres, centres[:2] + 0.5 * torch.randn(2, 16, generator=g)])
     mixed, _ = linear_top1(mixed_x, torch.tensor([0, 1, 2, 0, 1]), test, test_y)
     assert mixed > 95
+
+
+def test_linear_probe_folds_are_stratified_and_keep_lone_samples_in_every_fit():
+    y = torch.tensor([0] * 10 + [1] * 7 + [2])
+    fold = _folds(y)
+    assert fold[-1] == -1  # class 2's only sample is never held out
+    for c, n in ((0, 10), (1, 7)):
+        counts = torch.bincount(fold[y == c], minlength=FOLDS)
+        assert counts.sum() == n and counts.max() - counts.min() <= 1, counts
+    assert torch.equal(fold, _folds(y))
+
+
+def test_linear_probe_breaks_ties_toward_the_stronger_penalty():
+    """Well separated classes score every fold perfectly at every penalty: the probe must then
+    take the strongest, as a grid search over an ascending C grid does (a single hold-out that
+    took the first of tied penalties always ended on the weakest)."""
+    g = torch.Generator().manual_seed(0)
+    centres = 10 * torch.randn(3, 16, generator=g)
+    y = torch.arange(3).repeat(10)
+    x = centres[y] + torch.randn(30, 16, generator=g)
+    test = centres[y] + torch.randn(30, 16, generator=g)
+    acc, wd = linear_top1(x, y, test, y)
+    assert acc == 100 and wd == max(WEIGHT_DECAYS)
