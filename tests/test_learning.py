@@ -50,17 +50,23 @@ def test_method_beats_random_init(method, baseline, tmp_path):
 @pytest.mark.slow
 def test_ts2vec_beats_random_init_on_basic_motions(tmp_path):
     """The shipped TS2Vec recipe on a real UEA set (BasicMotions, 6 channels): after its ~200
-    iterations both kNN and the linear probe beat the same random-init encoder (measured over
-    three seeds: kNN 100.0 vs 92.5, linear 100.0 vs 93.3; docs/benchmarks.md)."""
+    iterations both kNN and the linear probe beat the same random-init encoder, on the mean over
+    seeds 0-2 as docs/benchmarks.md measures it (kNN 97.5 vs 92.5, linear 98.3 vs 96.7). One
+    seed is not enough: with 40 test series one series is 2.5 points, and seeds 0 and 1 tie on
+    the linear probe (39 of 40 each)."""
     data = "builtin:BasicMotions"
     sets = [f"data.train={data}:train", f"probe.train={data}:train", f"probe.test={data}:test"]
-    results = {}
-    for kind, epochs in (("random", 0), ("ts2vec", 40)):
-        args = [a for s in [*sets, f"train.epochs={epochs}"] for a in ("--set", s)]
-        recipe = ROOT / "recipes/timeseries/ts2vec.yaml"
-        cli("pretrain", recipe, *args, "--out", tmp_path / kind, "--quiet", check=True)
-        probe = cli("probe", tmp_path / kind, "--json", check=True).stdout
-        results[kind] = json.loads(probe)
-    random, learned = results["random"], results["ts2vec"]
+    results: dict[str, list[dict]] = {"random": [], "ts2vec": []}
+    for seed in (0, 1, 2):
+        for kind, epochs in (("random", 0), ("ts2vec", 40)):
+            overrides = [*sets, f"train.epochs={epochs}", f"seed={seed}"]
+            args = [a for s in overrides for a in ("--set", s)]
+            out = tmp_path / f"{kind}-{seed}"
+            recipe = ROOT / "recipes/timeseries/ts2vec.yaml"
+            cli("pretrain", recipe, *args, "--out", out, "--quiet", check=True)
+            results[kind].append(json.loads(cli("probe", out, "--json", check=True).stdout))
+    mean = {k: {m: sum(r[m] for r in v) / 3 for m in ("knn_top1", "linear_top1")}
+            for k, v in results.items()}  # fmt: skip
+    random, learned = mean["random"], mean["ts2vec"]
     assert learned["knn_top1"] > random["knn_top1"] + 2, results
     assert learned["linear_top1"] > random["linear_top1"], results
