@@ -16,20 +16,9 @@ import argparse
 
 import torch
 
-from sslctl.eval.linear import FOLDS, WEIGHT_DECAYS, _fit, _folds, _standardise
+from sslctl.eval.linear import FOLDS, WEIGHT_DECAYS, held_out_correct, stratified_folds
 from sslctl.jobs.embed import embed_samples
 from sslctl.rundir import load_run
-
-
-def held_out_correct(x: torch.Tensor, y: torch.Tensor, fold: torch.Tensor, f: int) -> list[int]:
-    """Correct held-out predictions of fold f, for each penalty of the grid."""
-    val = fold == f
-    fit_x, val_x = _standardise(x[~val], x[val])
-    n_classes = int(y.max()) + 1
-    with torch.enable_grad():
-        models = [_fit(fit_x, y[~val], n_classes, wd, 200) for wd in WEIGHT_DECAYS]
-    with torch.no_grad():
-        return [int((m(val_x).argmax(1) == y[val]).sum()) for m in models]
 
 
 def main() -> None:
@@ -42,8 +31,10 @@ def main() -> None:
         loaded = load_run(run)
         train = loaded.modality.load(loaded.recipe.probe.train)
         x = embed_samples(loaded.encoder, loaded.modality, train, torch.device("cpu")).float()
-        fold = _folds(train.y)
-        per_fold = [held_out_correct(x, train.y, fold, f) for f in range(FOLDS)]
+        fold = stratified_folds(train.y)
+        n_classes = int(train.y.max()) + 1
+        with torch.enable_grad():
+            per_fold = [held_out_correct(x, train.y, fold == f, n_classes) for f in range(FOLDS)]
         first, n_first = per_fold[0], int((fold == 0).sum())
         pooled, n_pooled = [sum(c) for c in zip(*per_fold, strict=True)], int((fold >= 0).sum())
         print(f"| {run} | fold 0: {n_first} | " + " | ".join(map(str, first)) + " |")

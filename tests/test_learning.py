@@ -56,16 +56,17 @@ def test_ts2vec_beats_random_init_on_basic_motions(tmp_path):
     the linear probe (39 of 40 each)."""
     data = "builtin:BasicMotions"
     sets = [f"data.train={data}:train", f"probe.train={data}:train", f"probe.test={data}:test"]
+    recipe = ROOT / "recipes/timeseries/ts2vec.yaml"
+    seeds = (0, 1, 2)
     results: dict[str, list[dict]] = {"random": [], "ts2vec": []}
-    for seed in (0, 1, 2):
+    for seed in seeds:
         for kind, epochs in (("random", 0), ("ts2vec", 40)):
             overrides = [*sets, f"train.epochs={epochs}", f"seed={seed}"]
             args = [a for s in overrides for a in ("--set", s)]
             out = tmp_path / f"{kind}-{seed}"
-            recipe = ROOT / "recipes/timeseries/ts2vec.yaml"
             cli("pretrain", recipe, *args, "--out", out, "--quiet", check=True)
             results[kind].append(json.loads(cli("probe", out, "--json", check=True).stdout))
-    mean = {k: {m: sum(r[m] for r in v) / 3 for m in ("knn_top1", "linear_top1")}
+    mean = {k: {m: sum(r[m] for r in v) / len(seeds) for m in ("knn_top1", "linear_top1")}
             for k, v in results.items()}  # fmt: skip
     random, learned = mean["random"], mean["ts2vec"]
     assert learned["knn_top1"] > random["knn_top1"] + 2, results

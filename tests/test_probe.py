@@ -9,7 +9,13 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from sslctl.datasets.builtin import load_builtin_images
 from sslctl.eval.knn import knn_top1
-from sslctl.eval.linear import DEFAULT_WEIGHT_DECAY, FOLDS, WEIGHT_DECAYS, _folds, linear_top1
+from sslctl.eval.linear import (
+    DEFAULT_WEIGHT_DECAY,
+    FOLDS,
+    WEIGHT_DECAYS,
+    linear_top1,
+    stratified_folds,
+)
 from sslctl.eval.rankme import rankme
 
 
@@ -69,12 +75,12 @@ def test_linear_probe_learns_from_one_label_per_class():
 
 def test_linear_probe_folds_are_stratified_and_keep_lone_samples_in_every_fit():
     y = torch.tensor([0] * 10 + [1] * 7 + [2])
-    fold = _folds(y)
+    fold = stratified_folds(y)
     assert fold[-1] == -1  # class 2's only sample is never held out
     for c, n in ((0, 10), (1, 7)):
         counts = torch.bincount(fold[y == c], minlength=FOLDS)
         assert counts.sum() == n and counts.max() - counts.min() <= 1, counts
-    assert torch.equal(fold, _folds(y))
+    assert torch.equal(fold, stratified_folds(y))
 
 
 def test_linear_probe_breaks_ties_toward_the_stronger_penalty():

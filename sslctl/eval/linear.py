@@ -19,6 +19,7 @@ WEIGHT_DECAYS = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
 DEFAULT_WEIGHT_DECAY = WEIGHT_DECAYS[len(WEIGHT_DECAYS) // 2]  # when nothing can be held out
 FOLDS = 5
 CV_MAX_SAMPLES = 10_000  # from here on one fold is held out, not all five
+ITERS = 200  # L-BFGS iterations of every fit
 
 
 def _fit(
@@ -47,7 +48,7 @@ def _fit(
     return model
 
 
-def _folds(y: torch.Tensor) -> torch.Tensor:
+def stratified_folds(y: torch.Tensor) -> torch.Tensor:
     """Stratified fold of every training sample (seed 0): each class's shuffled samples cut
     into FOLDS near-equal runs; -1 marks a class's only sample, which every fit must keep."""
     g = torch.Generator().manual_seed(0)
@@ -62,18 +63,24 @@ def _folds(y: torch.Tensor) -> torch.Tensor:
 
 def _choose_weight_decay(x: torch.Tensor, y: torch.Tensor, n_classes: int, iters: int) -> float:
     """The grid penalty with the most correct held-out predictions over the folds."""
-    fold = _folds(y)
+    fold = stratified_folds(y)
     held = [f for f in range(FOLDS if len(y) < CV_MAX_SAMPLES else 1) if (fold == f).any()]
     if not held:
         return DEFAULT_WEIGHT_DECAY
-    correct = dict.fromkeys(WEIGHT_DECAYS, 0)
-    for f in held:
-        val = fold == f
-        fit_x, val_x = _standardise(x[~val], x[val])
-        for wd in WEIGHT_DECAYS:
-            model = _fit(fit_x, y[~val], n_classes, wd, iters)
-            correct[wd] += int((model(val_x).argmax(1) == y[val]).sum())
+    per_fold = [held_out_correct(x, y, fold == f, n_classes, iters) for f in held]
+    correct = dict(zip(WEIGHT_DECAYS, map(sum, zip(*per_fold, strict=True)), strict=True))
     return max(reversed(WEIGHT_DECAYS), key=correct.__getitem__)  # a tie: the stronger
+
+
+def held_out_correct(
+    x: torch.Tensor, y: torch.Tensor, val: torch.Tensor, n_classes: int, iters: int = ITERS
+) -> list[int]:
+    """Correct predictions on the `val` samples of a probe fit on the rest, for each penalty of
+    WEIGHT_DECAYS in order (what the penalty choice compares; benchmarks/probe_penalties.py
+    prints it)."""
+    fit_x, val_x = _standardise(x[~val], x[val])
+    models = [_fit(fit_x, y[~val], n_classes, wd, iters) for wd in WEIGHT_DECAYS]
+    return [int((model(val_x).argmax(1) == y[val]).sum()) for model in models]
 
 
 def _standardise(train: torch.Tensor, *others: torch.Tensor) -> list[torch.Tensor]:
@@ -88,7 +95,7 @@ def linear_top1(
     train_y: torch.Tensor,
     test: torch.Tensor,
     test_y: torch.Tensor,
-    iters: int = 200,
+    iters: int = ITERS,
 ) -> tuple[float, float]:
     """Returns (test top-1 %, chosen weight decay)."""
     train, test = train.float(), test.float()
