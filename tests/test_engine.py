@@ -12,7 +12,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from tests.conftest import FAST_ENCODER, cli, process_command, small_recipe
+from tests.conftest import FAST_ENCODER, cli, one_line_exit_2, process_command, small_recipe
 
 
 def _metrics(run) -> list[dict]:
@@ -79,9 +79,9 @@ def test_refuses_to_overwrite_and_resume_without_checkpoint(write_recipe, tmp_pa
     recipe = write_recipe(small_recipe(train={"epochs": 0}))
     cli("pretrain", recipe, "--out", tmp_path / "r", "--quiet", check=True)
     again = cli("pretrain", recipe, "--out", tmp_path / "r", "--quiet")
-    assert again.returncode == 2 and "--resume" in again.stderr
+    one_line_exit_2(again, "--resume")
     missing = cli("pretrain", recipe, "--out", tmp_path / "none", "--resume", "--quiet")
-    assert missing.returncode == 2 and "does not exist" in missing.stderr
+    one_line_exit_2(missing, "does not exist")
 
 
 def test_nan_loss_stops_with_step_and_keeps_last_checkpoint(write_recipe, tmp_path):

@@ -8,7 +8,7 @@ import pytest
 
 from sslctl.errors import UserError
 from sslctl.recipe import apply_overrides, load_recipe, validate
-from tests.conftest import ROOT, cli, cli_process, small_recipe
+from tests.conftest import ROOT, cli, cli_process, one_line_exit_2, small_recipe
 
 
 def _error(tree) -> str:
@@ -62,7 +62,7 @@ def test_cli_invalid_recipe_exits_2_one_line(write_recipe):
 
 def test_cli_set_override_is_validated(write_recipe):
     proc = cli("recipe", "validate", write_recipe(small_recipe()), "--set", "method.temperature=-1")
-    assert proc.returncode == 2 and "method.temperature: must be > 0" in proc.stderr
+    one_line_exit_2(proc, "method.temperature: must be > 0")
 
 
 def test_schema_and_show(write_recipe):
