@@ -35,9 +35,8 @@ def run(tmp_path_factory):
 )
 def test_cli_usage_errors_exit_2_one_line_naming_the_option(args, named):
     proc = cli(*args)
-    assert proc.returncode == 2 and proc.stdout == ""
-    assert len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith("error: ")
-    assert named in proc.stderr and "--help" in proc.stderr
+    one_line_exit_2(proc, named)
+    assert proc.stdout == "" and proc.stderr.startswith("error: ") and "--help" in proc.stderr
 
 
 def test_cli_without_arguments_prints_help():
