@@ -53,6 +53,13 @@ class Strategy(StrEnum):
     random = "random"
 
 
+class ModalityName(StrEnum):
+    image = "image"
+    audio = "audio"
+    timeseries = "timeseries"
+    graph = "graph"
+
+
 class Format(StrEnum):
     onnx = "onnx"
     safetensors = "safetensors"
@@ -224,6 +231,38 @@ def export(
             file=sys.stderr,
         )
     print(path)
+
+
+@app.command()
+def doctor(
+    modality: Annotated[
+        list[ModalityName] | None,
+        typer.Option(
+            help="Only these modalities must work (repeatable); the others' failures are "
+            "warnings. Default: all four."
+        ),
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+):
+    """Check this installation: Python, torch/torchvision/torchaudio/timm/onnxruntime versions,
+    compiled extensions, the device, the cache folder and each builtin dataset's source.
+
+    One line per check (ok, warn or fail, with the command that fixes it). Exit 0 when
+    everything asked for works, 1 when something cannot.
+    """
+    from sslctl.jobs.doctor import MODALITIES, format_line, report, run_checks
+
+    asked = tuple(m.value for m in modality) if modality else MODALITIES
+    checks = run_checks(asked)
+    result = report(checks)
+    if json_out:
+        print(json.dumps(result))
+    else:
+        print(f"sslctl {result['sslctl']}: checking for {', '.join(asked)}")
+        for check in checks:
+            print(format_line(check))
+    if not result["ok"]:
+        raise typer.Exit(1)
 
 
 @recipe_app.command("validate")

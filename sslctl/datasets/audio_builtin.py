@@ -26,9 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
+from sslctl.cache import cache_dir
+from sslctl.datasets import SourceCheck
 from sslctl.datasets.builtin import parse_builtin
 from sslctl.errors import UserError
-from sslctl.modalities.audio_io import pad_stack, resample_padded
+from sslctl.optional import import_optional
 
 RATE = 16000
 CLIP = RATE  # 1 s
@@ -46,15 +48,26 @@ FAMILIES = [
 ]  # fmt: skip
 
 
-def cache_dir() -> Path:
-    if "SSLCTL_CACHE" in os.environ:
-        return Path(os.environ["SSLCTL_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "sslctl"
+# What each set is made with: (program on PATH or file, Debian package holding it)
+REQUIRES = {
+    "spoken-digits": [("espeak-ng", "espeak-ng")],
+    "gm-instruments": [("fluidsynth", "fluidsynth"), (str(SOUNDFONT), "fluid-soundfont-gm")],
+}
 
 
-def _need(tool: str, package: str, name: str) -> None:
-    if shutil.which(tool) is None:
+def _missing(name: str) -> tuple[str, str] | None:
+    """The first (tool, package) that set `name` needs and this machine lacks, if any."""
+    for tool, package in REQUIRES[name]:
+        present = Path(tool).is_file() if "/" in tool else shutil.which(tool) is not None
+        if not present:
+            return tool, package
+    return None
+
+
+def _need(name: str) -> None:
+    missing = _missing(name)
+    if missing is not None:
+        tool, package = missing
         raise UserError(
             f"builtin:{name} needs {tool} (Debian package {package}); install it with: "
             f"sudo apt-get install -y {package}"
@@ -83,14 +96,15 @@ def _load(path: Path) -> dict[str, np.ndarray]:
 
 
 def _to_rate(waves: list[np.ndarray], rate: int) -> list[np.ndarray]:
+    from sslctl.modalities.audio_io import pad_stack, resample_padded
+
     """Resample equal-rate clips as one batch; each keeps its own length, capped at 1 s."""
     out = resample_padded(pad_stack(waves), rate, RATE)
     return [row[~np.isnan(row)][:CLIP] for row in out]
 
 
 def _speak(args: tuple[str, str, int, int, int]) -> tuple[np.ndarray, int]:
-    import soundfile as sf
-
+    sf = import_optional("soundfile", "builtin audio sets")
     voice, word, speed, pitch, amplitude = args
     cmd = ["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-a", str(amplitude)]
     wav = subprocess.run([*cmd, "--stdout", word], capture_output=True, check=True).stdout
@@ -107,7 +121,7 @@ def _variants() -> list[str]:
 
 
 def _make_spoken_digits(path: Path) -> None:
-    _need("espeak-ng", "espeak-ng", "spoken-digits")
+    _need("spoken-digits")
     variants = _variants()
     test_variants = set(variants[::5])  # every fifth variant: unseen speakers for the test split
     rng = np.random.default_rng(0)
@@ -161,14 +175,8 @@ def _midi(notes: list[tuple[int, int, int]]) -> bytes:
 
 
 def _make_gm_instruments(path: Path) -> None:
-    import soundfile as sf
-
-    _need("fluidsynth", "fluidsynth", "gm-instruments")
-    if not SOUNDFONT.is_file():
-        raise UserError(
-            f"builtin:gm-instruments needs {SOUNDFONT} (Debian package fluid-soundfont-gm); "
-            "install it with: sudo apt-get install -y fluid-soundfont-gm"
-        )
+    sf = import_optional("soundfile", "builtin audio sets")
+    _need("gm-instruments")
     notes = [(p, n, v) for p in range(128) for n in GM_PITCHES for v in GM_VELOCITIES]
     print(
         f"generating builtin:gm-instruments ({len(notes)} notes with fluidsynth)", file=sys.stderr
@@ -197,10 +205,32 @@ CACHE_VERSION = {"spoken-digits": "v1", "gm-instruments": "v2"}  # bump when a m
 MAKERS = {"spoken-digits": _make_spoken_digits, "gm-instruments": _make_gm_instruments}
 
 
+def _cache_path(name: str) -> Path:
+    return cache_dir() / f"{name}-{CACHE_VERSION[name]}.npz"
+
+
+def source_checks() -> list[SourceCheck]:
+    """Whether each set is cached here, or can be made by the Debian tools it needs."""
+    checks = []
+    for name in MAKERS:
+        missing = _missing(name)
+        if _cache_path(name).is_file():
+            checks.append(SourceCheck(name, True, f"cached in {_cache_path(name)}"))
+        elif missing is None:
+            tools = " + ".join(Path(tool).name for tool, _ in REQUIRES[name])
+            checks.append(SourceCheck(name, True, f"{tools} found; made on first use"))
+        else:
+            tool, package = missing
+            checks.append(
+                SourceCheck(name, False, f"{tool} missing", f"sudo apt-get install -y {package}")
+            )
+    return checks
+
+
 def load_builtin_audio(spec: str) -> tuple[np.ndarray, np.ndarray]:
     """`builtin:NAME[:split]` -> (x float32 (N, 16000) NaN-padded at 16 kHz, y int64)."""
     name, split = parse_builtin(spec, list(MAKERS), "audio")
-    path = cache_dir() / f"{name}-{CACHE_VERSION[name]}.npz"
+    path = _cache_path(name)
     if not path.is_file():
         try:
             MAKERS[name](path)

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
+from sslctl.datasets import SourceCheck
 from sslctl.errors import UserError
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+FASHION_FIX = "sudo apt-get install -y dataset-fashion-mnist"
 
 
 def _stratified(x: np.ndarray, y: np.ndarray, split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -42,19 +44,39 @@ def _read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
-def _fashion(split: str) -> tuple[np.ndarray, np.ndarray]:
+def _fashion_files(split: str) -> tuple[Path, Path]:
     prefix = "train" if split == "train" else "t10k"
-    images = FASHION_DIR / f"{prefix}-images-idx3-ubyte.gz"
-    labels = FASHION_DIR / f"{prefix}-labels-idx1-ubyte.gz"
+    return (
+        FASHION_DIR / f"{prefix}-images-idx3-ubyte.gz",
+        FASHION_DIR / f"{prefix}-labels-idx1-ubyte.gz",
+    )
+
+
+def _fashion(split: str) -> tuple[np.ndarray, np.ndarray]:
+    images, labels = _fashion_files(split)
     if not images.is_file():
         raise UserError(
             f"builtin:fashion-mnist needs the Debian package dataset-fashion-mnist ({images} "
-            "missing); install it with: sudo apt-get install -y dataset-fashion-mnist"
+            f"missing); install it with: {FASHION_FIX}"
         )
     return _read_idx(images)[:, None].copy(), _read_idx(labels).astype(np.int64)
 
 
 LOADERS = {"digits": _digits, "fashion-mnist": _fashion}
+
+
+def source_checks() -> list[SourceCheck]:
+    """digits ships with scikit-learn (a dependency); Fashion-MNIST is a Debian package."""
+    from sklearn import __version__ as sklearn_version
+
+    files = [f for split in ("train", "test") for f in _fashion_files(split)]
+    missing = [f for f in files if not f.is_file()]
+    return [
+        SourceCheck("digits", True, f"scikit-learn {sklearn_version}"),
+        SourceCheck("fashion-mnist", True, f"IDX files in {FASHION_DIR}")
+        if not missing
+        else SourceCheck("fashion-mnist", False, f"{missing[0]} missing", FASHION_FIX),
+    ]
 
 
 def parse_builtin(spec: str, names: list[str], kind: str) -> tuple[str, str]:

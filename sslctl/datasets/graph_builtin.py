@@ -19,30 +19,20 @@ from pathlib import Path
 
 import numpy as np
 
-from sslctl.datasets.audio_builtin import cache_dir
+from sslctl.cache import cache_dir
+from sslctl.datasets import SourceCheck
 from sslctl.datasets.builtin import load_builtin_images, parse_builtin
-from sslctl.errors import UserError
+from sslctl.datasets.builtin import source_checks as image_source_checks
+from sslctl.optional import import_optional, install_hint
 
 NAMES = ["karate", "digits-superpixels", "fashion-mnist-superpixels"]
 CACHE_VERSION = "v1"  # bump when the graph construction changes
 
 
-def _need(module: str, name: str) -> None:
-    from importlib.util import find_spec
-
-    if find_spec(module) is None:
-        package = "scikit-image" if module == "skimage" else module
-        raise UserError(
-            f"builtin:{name} needs {package}; install it with: pip install 'sslctl[data]' "
-            f"(or pip install {package})"
-        )
-
-
 def karate(split: str | None) -> dict[str, np.ndarray]:
     """Zachary's karate club: identity features (as Kipf & Welling), club as the label, a
     stratified 80/20 node split with seed 0."""
-    _need("networkx", "karate")
-    import networkx as nx
+    nx = import_optional("networkx", "builtin:karate")
     from sklearn.model_selection import train_test_split
 
     g = nx.karate_club_graph()
@@ -107,15 +97,44 @@ def _save(path: Path, arrays: dict[str, np.ndarray]) -> None:
     os.replace(tmp.name, path)
 
 
+def _cache_path(name: str, split: str) -> Path:
+    return cache_dir() / f"{name}-{split}-{CACHE_VERSION}.npz"
+
+
 def superpixels(name: str, split: str) -> dict[str, np.ndarray]:
     """Superpixel graphs of builtin:<image set>:<split>, made once and cached."""
-    _need("skimage", name)
-    path = cache_dir() / f"{name}-{split}-{CACHE_VERSION}.npz"
+    import_optional("skimage.segmentation", f"builtin:{name}")  # checked here, used in workers
+    path = _cache_path(name, split)
     if not path.is_file():
         images, y = load_builtin_images(f"builtin:{name.removesuffix('-superpixels')}:{split}")
         _save(path, {**_graphs(images), "y": y})
     with np.load(path) as arrays:
         return {k: arrays[k] for k in arrays.files}
+
+
+def source_checks() -> list[SourceCheck]:
+    """karate needs networkx; superpixel sets need scikit-image and their image set, unless
+    they are cached already."""
+    from importlib.util import find_spec
+
+    images = {check.name: check for check in image_source_checks()}
+    checks = [
+        SourceCheck("karate", True, "networkx found")
+        if find_spec("networkx") is not None
+        else SourceCheck("karate", False, "networkx is not installed", install_hint("networkx"))
+    ]
+    for name in NAMES[1:]:
+        image_set = images[name.removesuffix("-superpixels")]
+        if all(_cache_path(name, split).is_file() for split in ("train", "test")):
+            checks.append(SourceCheck(name, True, f"cached in {cache_dir()}"))
+        elif find_spec("skimage") is None:
+            detail = "scikit-image is not installed"
+            checks.append(SourceCheck(name, False, detail, install_hint("scikit-image")))
+        elif not image_set.ok:
+            checks.append(SourceCheck(name, False, image_set.detail, image_set.fix))
+        else:
+            checks.append(SourceCheck(name, True, "scikit-image found; made on first use"))
+    return checks
 
 
 def load_builtin_graphs(spec: str) -> tuple[str, dict[str, np.ndarray], str | None]:

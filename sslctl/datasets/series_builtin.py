@@ -11,20 +11,22 @@ from pathlib import Path
 
 import numpy as np
 
+from sslctl.datasets import SourceCheck
 from sslctl.datasets.builtin import parse_builtin
 from sslctl.errors import UserError
+from sslctl.optional import install_hint
 
 # The sets DATASETS.md lists; any other NAME with NAME_TRAIN.ts in aeon's folder works too.
 DOCUMENTED = ["GunPoint", "ArrowHead", "ItalyPowerDemand", "BasicMotions", "JapaneseVowels"]
-INSTALL = "pip install 'sslctl[data]'  (or: pip install aeon)"
+INSTALL = f"pip install 'sslctl[data]' (or: {install_hint('aeon')})"
 
 
 def aeon_data_dir() -> Path:
     spec = importlib.util.find_spec("aeon")
     if spec is None or not spec.submodule_search_locations:
         raise UserError(
-            "builtin time-series sets need the aeon package (the UCR/UEA files ship inside its "
-            f"wheel); install it with: {INSTALL}"
+            "builtin time-series sets need aeon (the UCR/UEA files ship inside its wheel), "
+            f"which is not installed; install it with: {INSTALL}"
         )
     return Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
 
@@ -33,6 +35,20 @@ def available() -> list[str]:
     root = aeon_data_dir()
     train_files = root.glob("*/*_TRAIN.ts")
     return sorted(p.parent.name for p in train_files if p.stem == f"{p.parent.name}_TRAIN")
+
+
+def source_checks() -> list[SourceCheck]:
+    """One check for the archive sets DATASETS.md lists: every split file inside aeon's wheel."""
+    name = "UCR/UEA (aeon)"
+    try:
+        root = aeon_data_dir()
+    except UserError:
+        return [SourceCheck(name, False, "aeon is not installed", INSTALL)]
+    files = [root / n / f"{n}_{s}.ts" for n in DOCUMENTED for s in ("TRAIN", "TEST")]
+    missing = [f for f in files if not f.is_file()]
+    if missing:
+        return [SourceCheck(name, False, f"{missing[0]} missing", INSTALL)]
+    return [SourceCheck(name, True, f"{', '.join(DOCUMENTED)} in {root}")]
 
 
 def load_builtin_series(spec: str) -> tuple[np.ndarray, np.ndarray | None]:

@@ -16,8 +16,11 @@ import math
 
 import torch
 import torch.nn.functional as F
-import torchaudio
 from torch import nn
+
+from sslctl.optional import import_optional
+
+torchaudio = import_optional("torchaudio", "the audio modality")
 
 LOG_EPS = 1e-6
 

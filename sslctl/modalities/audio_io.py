@@ -12,10 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torchaudio
 
 from sslctl.errors import UserError
 from sslctl.modalities.folders import folder_labels, list_files, open_npz
+from sslctl.optional import import_optional
+
+torchaudio = import_optional("torchaudio", "the audio modality")
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif"}
 
@@ -42,8 +44,7 @@ def centre_cut(wave: np.ndarray, limit: int) -> np.ndarray:
 
 def decode_file(path: Path, rate: int) -> np.ndarray:
     """Mono float32 waveform at `rate`; UserError naming the file when it cannot be used."""
-    import soundfile as sf
-
+    sf = import_optional("soundfile", "reading audio files")
     try:
         data, file_rate = sf.read(str(path), dtype="float32", always_2d=True)
     except (RuntimeError, OSError, ValueError, TypeError) as exc:

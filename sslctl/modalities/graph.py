@@ -42,6 +42,7 @@ from sslctl.modalities.graph_io import (
     read_arrays,
     read_folder,
 )
+from sslctl.optional import import_optional
 from sslctl.recipe import EncoderSpec, GraphAugSpec, GraphDataSpec
 
 GRAPH_ENCODERS = ("gin", "gcn")
@@ -68,16 +69,10 @@ def symmetrize(graphs: GraphSet) -> GraphSet:
 
 def _pyg(spec: str) -> tuple[GraphSet | NodeSet, torch.Tensor | None]:
     """`pyg:CLASS:ROOT[:NAME]`: a torch_geometric dataset whose files are already under ROOT."""
-    from importlib.util import find_spec
-
     parts = spec.split(":", 3)
     if len(parts) < 3:
         raise UserError(f"{spec}: expected pyg:CLASS:ROOT[:NAME], e.g. pyg:TUDataset:data:MUTAG")
-    if find_spec("torch_geometric") is None:
-        raise UserError(
-            f"{spec}: needs torch_geometric; install it with: pip install torch_geometric"
-        )
-    import torch_geometric.datasets as datasets
+    datasets = import_optional("torch_geometric.datasets", spec)
 
     base = getattr(datasets, parts[1], None)
     if base is None:
