@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sslctl.atomic import save_npz
 from sslctl.cache import cache_dir
 from sslctl.datasets import SourceCheck
 from sslctl.datasets.builtin import parse_builtin
@@ -79,11 +80,7 @@ def _save(path: Path, clips: list[np.ndarray], **arrays: np.ndarray) -> None:
     x = np.zeros((len(clips), CLIP), dtype=np.int16)
     for i, c in enumerate(clips):
         x[i, : len(c)] = np.round(np.clip(c, -1, 1) * 32767).astype(np.int16)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as tmp:
-        np.savez(tmp, x=x, lengths=lengths, **arrays)
-    os.chmod(tmp.name, 0o644)
-    os.replace(tmp.name, path)
+    save_npz(path, x=x, lengths=lengths, **arrays)
 
 
 def _load(path: Path) -> dict[str, np.ndarray]:

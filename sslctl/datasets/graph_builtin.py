@@ -13,12 +13,12 @@ superpixel per pixel (64 nodes); on 28x28 Fashion-MNIST about 75.
 from __future__ import annotations
 
 import os
-import tempfile
 from multiprocessing import Pool
 from pathlib import Path
 
 import numpy as np
 
+from sslctl.atomic import save_npz
 from sslctl.cache import cache_dir
 from sslctl.datasets import SourceCheck
 from sslctl.datasets.builtin import load_builtin_images, parse_builtin
@@ -89,14 +89,6 @@ def _graphs(images: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def _save(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as tmp:
-        np.savez(tmp, **arrays)
-    os.chmod(tmp.name, 0o644)
-    os.replace(tmp.name, path)
-
-
 def _cache_path(name: str, split: str) -> Path:
     return cache_dir() / f"{name}-{split}-{CACHE_VERSION}.npz"
 
@@ -107,7 +99,7 @@ def superpixels(name: str, split: str) -> dict[str, np.ndarray]:
     path = _cache_path(name, split)
     if not path.is_file():
         images, y = load_builtin_images(f"builtin:{name.removesuffix('-superpixels')}:{split}")
-        _save(path, {**_graphs(images), "y": y})
+        save_npz(path, **_graphs(images), y=y)
     with np.load(path) as arrays:
         return {k: arrays[k] for k in arrays.files}
 

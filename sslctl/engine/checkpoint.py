@@ -4,31 +4,18 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors.torch import load_file, save_file
 
+from sslctl.atomic import atomic_write
 from sslctl.errors import UserError
 
 
-def _atomic(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    _atomic(path, lambda tmp: torch.save(state, tmp))
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
@@ -41,7 +28,7 @@ def save_weights(
     path: Path, module: torch.nn.Module, metadata: dict[str, str] | None = None
 ) -> None:
     state = {k: v.detach().contiguous().cpu() for k, v in module.state_dict().items()}
-    _atomic(path, lambda tmp: save_file(state, tmp, metadata=metadata))
+    atomic_write(path, lambda tmp: save_file(state, tmp, metadata=metadata))
 
 
 def load_weights_file(path: Path) -> dict[str, torch.Tensor]:
@@ -51,7 +38,7 @@ def load_weights_file(path: Path) -> dict[str, torch.Tensor]:
 
 
 def write_text(path: Path, text: str) -> None:
-    _atomic(path, lambda tmp: Path(tmp).write_text(text))
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
 
 def write_json(path: Path, obj: Any) -> None:
