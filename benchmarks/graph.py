@@ -75,7 +75,7 @@ def few_label(run: Path) -> float:
 
     loaded = load_run(run)
     samples = loaded.modality.load("builtin:karate")
-    f = embed_samples(loaded.encoder, loaded.modality, samples, torch.device("cpu"))
+    f = embed_samples(loaded.encoder, loaded.modality, samples, torch.device("cpu")).x
     return statistics.mean(
         linear_top1(f[tr], samples.y[tr], f[te], samples.y[te])[0]
         for tr, te in few_label_splits(samples.y)

@@ -30,7 +30,7 @@ def main() -> None:
     for run in args.runs:
         loaded = load_run(run)
         train = loaded.modality.load(loaded.recipe.probe.train)
-        x = embed_samples(loaded.encoder, loaded.modality, train, torch.device("cpu")).float()
+        x = embed_samples(loaded.encoder, loaded.modality, train, torch.device("cpu")).x.float()
         fold = stratified_folds(train.y)
         n_classes = int(train.y.max()) + 1
         with torch.enable_grad():

@@ -186,11 +186,19 @@ def embed(
 
 @app.command()
 def coreset(
-    run: Annotated[Path, typer.Argument(help="Run directory whose encoder embeds the pool.")],
-    data: Annotated[str, typer.Option(help="Pool data SPEC.")],
+    run: Annotated[
+        Path,
+        typer.Argument(
+            help="Run directory whose encoder embeds --data, or an (N, D) .npy of pool "
+            "embeddings from `sslctl embed` (embed once, select many times)."
+        ),
+    ],
     budget: Annotated[str, typer.Option(help="Count (e.g. 500) or fraction (e.g. 0.1).")],
+    data: Annotated[str | None, typer.Option(help="Pool data SPEC (with a run directory).")] = None,
     strategy: Annotated[Strategy, typer.Option(help="Selection strategy.")] = Strategy.kcenter,
-    target: Annotated[str | None, typer.Option(help="Target data SPEC (simcore).")] = None,
+    target: Annotated[
+        str | None, typer.Option(help="Target data SPEC, or embeddings .npy (simcore).")
+    ] = None,
     out: Annotated[str, typer.Option(help="File for the indices, or - for stdout.")] = "-",
     seed: Annotated[int, typer.Option(help="Seed for kcenter's first pick and random.")] = 0,
     device: DeviceOpt = Device.auto,
@@ -203,7 +211,9 @@ def coreset(
     if out == "-":
         sys.stdout.write(text)
     else:
-        Path(out).write_text(text)
+        from sslctl.atomic import atomic_write
+
+        atomic_write(Path(out), lambda tmp: Path(tmp).write_text(text))
         print(f"{len(idx)} indices -> {out}", file=sys.stderr)
 
 
@@ -231,6 +241,34 @@ def export(
             file=sys.stderr,
         )
     print(path)
+
+
+@app.command()
+def pack(
+    source: Annotated[str, typer.Argument(help="Folder, list file, .npz or builtin:NAME[:split].")],
+    out: Annotated[Path, typer.Argument(help="New folder for the shards and index.json.")],
+    modality: Annotated[
+        ModalityName | None, typer.Option(help="image or audio; default: from the source.")
+    ] = None,
+    shard_size: Annotated[int, typer.Option(help="Samples per shard.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the one shuffle before sharding.")] = 0,
+    quiet: Annotated[bool, typer.Option(help="No progress output.")] = False,
+):
+    """Write a source into WebDataset tar shards (shard-NNNNNN.tar) with a wids index.json:
+    use OUT as data.train on any number of processes or machines; each reads its own shards.
+
+    Files are stored as they are, arrays as PNG or FLAC, labels as .cls members. A killed pack
+    leaves no shard a reader would take as complete; run the same command again to finish it.
+    """
+    from sslctl.engine.logging import progress
+    from sslctl.jobs.pack import pack as run_pack
+
+    kind = modality.value if modality else None
+    with progress("pack", quiet) as update:
+        n, shards = run_pack(source, out, kind, shard_size, seed, update)
+    if not quiet:
+        print(f"{n} samples in {shards} shard(s) -> {out}", file=sys.stderr)
+    print(out)
 
 
 @app.command()

@@ -40,11 +40,30 @@ class ImageAugSpec(Strict):
     )
 
 
-class ImageDataSpec(Strict):
+class StreamSpec(Strict):
+    """How a file source (a folder, a list file, shards) is read: decoded once into memory,
+    or streamed from disk by `train.num_workers` worker processes."""
+
+    cache: Literal["auto", "memory", "stream"] = Field(
+        "auto",
+        description="memory: decode every file once and hold the set; stream: decode in "
+        "workers as batches are needed (memory does not grow with the set); auto: memory when "
+        "the decoded set fits cache_budget_mb. Arrays (.npz, builtin) are always in memory.",
+    )
+    cache_budget_mb: float = Field(
+        1024, gt=0, description="Largest decoded set `cache: auto` holds in memory (MB)."
+    )
+    on_decode_error: Literal["fail", "skip"] = Field(
+        "fail", description="A file that cannot be decoded: fail (exit 2), or skip and count."
+    )
+
+
+class ImageDataSpec(StreamSpec):
     modality: Literal["image"] = Field(description="Data modality.")
     train: str = Field(
-        description="Training data: folder (optional class subfolders), .npz with x[/y], "
-        "or builtin:NAME[:split] (digits, fashion-mnist)."
+        description="Training data: folder (optional class subfolders), list file (.txt one "
+        "path per line, or .csv with path[,label]), folder of shards from `sslctl pack`, "
+        ".npz with x[/y], or builtin:NAME[:split] (digits, fashion-mnist)."
     )
     image_size: int = Field(32, gt=0, description="Side of the square images the encoder sees.")
     channels: Literal[1, 3] | None = Field(
@@ -90,10 +109,11 @@ class AudioAugSpec(Strict):
     )
 
 
-class AudioDataSpec(Strict):
+class AudioDataSpec(StreamSpec):
     modality: Literal["audio"] = Field(description="Data modality.")
     train: str = Field(
-        description="Training audio: folder of wav/flac/ogg (optional class subfolders), .npz "
+        description="Training audio: folder of wav/flac/ogg (optional class subfolders), list "
+        "file (.txt, or .csv with path[,label]), folder of shards from `sslctl pack`, .npz "
         "with x (N, samples)[, y, sample_rate], or builtin:NAME[:split] (spoken-digits, "
         "gm-instruments)."
     )
@@ -114,9 +134,6 @@ class AudioDataSpec(Strict):
     f_min: float = Field(60.0, ge=0, description="Lowest mel frequency (Hz).")
     f_max: float | None = Field(
         7800.0, gt=0, description="Highest mel frequency (Hz); null: sample_rate / 2."
-    )
-    on_decode_error: Literal["fail", "skip"] = Field(
-        "fail", description="A file that cannot be decoded: fail (exit 2), or skip and count."
     )
     augment: AudioAugSpec = Field(
         default_factory=AudioAugSpec, description="Augmentation overrides."
@@ -440,8 +457,10 @@ class TrainSpec(Strict):
     precision: Literal["auto", "fp32", "bf16"] = Field(
         "auto", description="auto: bf16 autocast on GPU, fp32 on CPU."
     )
-    num_workers: int | Literal["auto"] = Field(
-        "auto", description="Data workers (in-memory data needs none; kept for recipe symmetry)."
+    num_workers: Annotated[int, Field(ge=0)] | Literal["auto"] = Field(
+        "auto",
+        description="Processes decoding a streamed source (0: this process); auto: one per "
+        "usable CPU, at most 8. Data held in memory needs none.",
     )
     compile: bool = Field(False, description="Wrap the method in torch.compile.")
     log_every: int = Field(10, gt=0, description="Steps between metrics.jsonl lines.")

@@ -15,6 +15,7 @@ from sslctl.engine.checkpoint import load_weights_file, save_weights, write_json
 from sslctl.errors import UserError
 from sslctl.modalities import Modality, get_modality
 from sslctl.recipe import Recipe, dump_recipe, validate
+from sslctl.sources.stream import stream_settings
 
 
 @dataclass
@@ -49,7 +50,13 @@ def load_run(path: str | Path) -> Run:
             raise UserError(f"{run}: not a finished run directory ({name} missing)")
     recipe = validate(yaml.safe_load((run / "recipe.yaml").read_text()), str(run / "recipe.yaml"))
     info = json.loads((run / "encoder.json").read_text())
-    modality = get_modality(info["modality"])(info["input"])
+    modality_cls = get_modality(info["modality"])
+    if hasattr(modality_cls, "eval_decoder"):  # file sources: read as the run's recipe says
+        modality = modality_cls(
+            info["input"], stream=stream_settings(recipe.data), workers=recipe.train.num_workers
+        )
+    else:
+        modality = modality_cls(info["input"])
     encoder = modality.build_encoder(recipe.encoder.model_copy(update={"weights": None}))
     encoder.load_state_dict(load_weights_file(run / "encoder.safetensors"))
     return Run(run, recipe, modality, encoder.eval())

@@ -16,10 +16,9 @@ import torchaudio
 from sslctl.encoders.audio_cnn import AudioCNN
 from sslctl.errors import UserError
 from sslctl.jobs.export import compare_onnx, write_onnx
-from sslctl.modalities.audio import AudioModality, crop
+from sslctl.modalities.audio import AudioModality, crop, load_audio
 from sslctl.modalities.audio_augment import AudioViewParams, augment, gain, mixup, spec_augment
 from sslctl.modalities.audio_frontend import LogMelFrontEnd
-from sslctl.modalities.audio_io import read_folder
 from sslctl.modalities.base import ViewPlan
 from sslctl.recipe import AudioAugSpec, AudioDataSpec
 from tests.conftest import cli, one_line_exit_2, small_recipe
@@ -142,6 +141,13 @@ def test_views_follow_the_plan_and_presets(tone_folder):
 
 
 # ------------------------------------------------------------------ readers and bad input
+def read_folder(root, rate, max_samples, on_error):
+    """The folder decoded into memory, as `data.cache: memory` holds it."""
+    stream = {"cache": "memory", "cache_budget_mb": 1024, "on_decode_error": on_error}
+    samples = load_audio(str(root), rate, max_samples, stream, workers=0)
+    return samples.x.numpy(), None if samples.y is None else samples.y.numpy()
+
+
 def test_folder_reader_resamples_mixes_and_labels(tone_folder):
     x, y = read_folder(tone_folder, RATE, 10 * RATE, "fail")
     assert x.shape[0] == 24 and sorted(set(y.tolist())) == [0, 1]
@@ -364,3 +370,29 @@ def test_distill_refuses_a_log_mel_unlike_the_teachers(
     one_line_exit_2(proc, f"{field} = ")
     assert proc.stderr.startswith("error: teacher.run:")
     assert not (tmp_path / "d").exists()
+
+
+def test_streamed_audio_reads_a_window_of_each_file(tmp_path):
+    from sslctl.modalities.audio_io import AudioClipDecoder
+
+    ramp = np.linspace(-0.5, 0.5, 30 * RATE, dtype=np.float32)  # 30 s: position = value
+    sf.write(tmp_path / "long.flac", ramp, RATE)
+    decoder = AudioClipDecoder(RATE, RATE // 2)
+
+    def window(rng):
+        with open(tmp_path / "long.flac", "rb") as fh:
+            return decoder(fh, rng)[0]
+
+    centre, a, b = window(None), window(np.random.default_rng(0)), window(np.random.default_rng(0))
+    assert centre.shape == (RATE // 2,) and abs(float(centre.mean())) < 0.01
+    assert np.array_equal(a, b) and not np.allclose(a, centre, atol=1e-3)
+
+
+def test_streamed_audio_folder_trains_and_probes(tone_folder, write_recipe, tmp_path):
+    tree = audio_recipe(str(tone_folder), data={"cache": "stream"})
+    tree["train"]["num_workers"] = 2
+    run = tmp_path / "run"
+    proc = cli("pretrain", write_recipe(tree), "--out", run, check=True)
+    assert "data: 24 audio files streamed from disk" in proc.stderr
+    result = json.loads(cli("probe", run, "--json").stdout)
+    assert result["n_train"] == 24 and result["n_test"] == 24

@@ -21,6 +21,7 @@ import torch
 
 from sslctl.engine import distributed as ddp
 from sslctl.engine.checkpoint import load_checkpoint, save_checkpoint
+from sslctl.engine.feed import train_inputs
 from sslctl.engine.logging import TrainLog
 from sslctl.engine.optim import (
     build_optimizer,
@@ -34,6 +35,8 @@ from sslctl.errors import Interrupted, NonFiniteLoss, UserError
 from sslctl.methods.base import Method
 from sslctl.modalities.base import Modality, Samples
 from sslctl.recipe import Recipe
+from sslctl.sources.order import global_order, shard_order
+from sslctl.sources.stream import DecodeLog, FileSamples, resolve_workers
 
 
 def seed_everything(seed: int) -> None:
@@ -48,6 +51,10 @@ def pick_device(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise UserError("--device cuda: no CUDA device is available")
     return torch.device(name)
+
+
+def _sharded(samples: Samples) -> bool:
+    return isinstance(samples.x, FileSamples) and samples.x.source.members is not None
 
 
 @dataclass
@@ -77,6 +84,10 @@ class Trainer:
         self.quiet = quiet
         self.world, self.rank = ddp.world_size(), ddp.rank()
         t = recipe.train
+        self.workers = resolve_workers(t.num_workers)
+        self.decode_log = DecodeLog(getattr(recipe.data, "on_decode_error", "fail"))
+        # Shards are split between ranks shard by shard (sources/order.py), others batch by batch
+        self.shards = samples.x.source.members[:, 0] if _sharded(samples) else None
         per_update = t.batch_size * t.accumulate * self.world
         steps = len(samples) // per_update
         if steps == 0 and t.epochs > 0:
@@ -139,18 +150,25 @@ class Trainer:
             save_checkpoint(self.checkpoint_path, self.state())
 
     # ------------------------------------------------------------ loop
-    def _order(self, epoch: int) -> torch.Tensor:
-        g = torch.Generator().manual_seed(self.recipe.seed * 1_000_003 + epoch)
-        return torch.randperm(len(self.samples), generator=g)
-
-    def _micro_batches(self, step: int):
-        """Yield this rank's index slices for every micro-batch of optimizer step `step`."""
-        epoch, within = divmod(step, self.plan.steps_per_epoch)
-        order = self._order(epoch)
-        b, acc = self.recipe.train.batch_size, self.recipe.train.accumulate
-        for micro in range(acc):
-            start = (within * acc + micro) * b * self.world + self.rank * b
-            yield order[start : start + b]
+    def _schedule(self, first_step: int):
+        """(epoch, this rank's sample indices) for every micro-batch from `first_step` on: a
+        pure function of the seed and the step, whatever decodes the samples."""
+        b, acc, seed = self.recipe.train.batch_size, self.recipe.train.accumulate, self.recipe.seed
+        epoch_of_order, order = -1, None
+        for step in range(first_step, self.plan.total_steps):
+            epoch, within = divmod(step, self.plan.steps_per_epoch)
+            if epoch != epoch_of_order:
+                if self.shards is None:
+                    order = global_order(len(self.samples), seed, epoch)
+                else:
+                    order = shard_order(self.shards, seed, epoch, self.rank, self.world)
+                epoch_of_order = epoch
+            for micro in range(acc):
+                if self.shards is None:  # this rank's slice of the global batch
+                    start = (within * acc + micro) * b * self.world + self.rank * b
+                else:  # this rank's own part of the epoch
+                    start = (within * acc + micro) * b
+                yield epoch, order[start : start + b]
 
     def _handle_signal(self, signum, frame) -> None:
         self._stop_signal = signum
@@ -174,6 +192,7 @@ class Trainer:
             self._loop(log)
         finally:
             log.close()
+            self.decode_log.report()
             for s, h in handlers.items():
                 signal.signal(s, h)
 
@@ -184,13 +203,23 @@ class Trainer:
         terms_sum: dict[str, torch.Tensor] = {}
         last_time, last_step = time.perf_counter(), self.step
         self.model.train()
+        inputs = train_inputs(
+            self.modality,
+            self.samples,
+            self._schedule(self.step),
+            method.view_plan,
+            self.device,
+            self.workers,
+            self.recipe.seed,
+            self.decode_log,
+        )
         while self.step < plan.total_steps:
             step = self.step
             method.progress = step / plan.steps_per_epoch
             lr = lr_at(self.recipe.optim, step, plan.total_steps, plan.steps_per_epoch)
             set_schedule(self.opt, lr, wd_at(self.recipe.optim, step, plan.total_steps))
-            for index in self._micro_batches(step):
-                x = self.modality.batch(self.samples, index, self.device)
+            for _ in range(t.accumulate):
+                x = next(inputs)
                 with self.autocast:
                     views = self.modality.views(x, method.view_plan)
                     loss, terms = self.model(views)

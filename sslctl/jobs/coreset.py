@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from sslctl.errors import UserError
@@ -26,22 +27,57 @@ def resolve_budget(budget: str, n: int) -> int:
     return count
 
 
+def load_embeddings(path: Path) -> torch.Tensor:
+    """An (N, D) `.npy` of embeddings (from `sslctl embed`), memory-mapped while checked."""
+    try:
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{path}: cannot read embeddings ({exc})") from None
+    if array.ndim != 2 or array.shape[0] == 0 or not np.issubdtype(array.dtype, np.floating):
+        raise UserError(f"{path}: embeddings must be a non-empty float (N, D) array")
+    x = torch.from_numpy(np.array(array, dtype=np.float32))
+    if not torch.isfinite(x).all():
+        raise UserError(f"{path}: embeddings hold NaN or inf")
+    return x
+
+
+def _embeddings(loaded, spec: str | None, device: torch.device, option: str) -> torch.Tensor:
+    """A `.npy` of embeddings as it is, or a data SPEC embedded with the run's encoder."""
+    if spec is not None and spec.endswith(".npy") and Path(spec).is_file():
+        return load_embeddings(Path(spec))
+    if loaded is None:
+        raise UserError(f"{option}: with RUN an embeddings file, give an embeddings .npy too")
+    return embed_samples(loaded.encoder, loaded.modality, loaded.modality.load(spec), device).x
+
+
 def coreset(
     run: str | Path,
-    data: str,
+    data: str | None,
     budget: str,
     strategy: str,
     target: str | None,
     device: torch.device,
     seed: int = 0,
 ) -> torch.Tensor:
-    loaded = load_run(run)
-    pool = embed_samples(loaded.encoder, loaded.modality, loaded.modality.load(data), device)
+    """RUN is a run directory (whose encoder embeds --data), or an `.npy` of pool embeddings
+    (from `sslctl embed`), so a pool is embedded once and selected from many times."""
+    run = Path(run)
+    if run.suffix == ".npy" and run.is_file():
+        loaded, pool = None, load_embeddings(run)
+    else:
+        if data is None:
+            raise UserError("--data: give the pool to embed (or pass an embeddings .npy as RUN)")
+        loaded = load_run(run)
+        pool = _embeddings(loaded, data, device, "--data")
     k = resolve_budget(budget, len(pool))
     if strategy == "simcore":
         if target is None:
             raise UserError("--target: strategy simcore needs a target data SPEC")
-        tgt = embed_samples(loaded.encoder, loaded.modality, loaded.modality.load(target), device)
+        tgt = _embeddings(loaded, target, device, "--target")
+        if tgt.shape[1] != pool.shape[1]:
+            raise UserError(
+                f"--target: embeddings of dim {tgt.shape[1]}, the pool's are {pool.shape[1]}"
+            )
         return simcore(pool, tgt, k)
     if strategy == "kcenter":
         return kcenter_greedy(pool.to(device), k, seed).cpu()

@@ -1,15 +1,46 @@
-"""Frozen-encoder embeddings of a data source, shared by probe, coreset and the embed command."""
+"""Frozen-encoder embeddings of a data source, shared by probe, coreset and the embed command.
+
+Embeddings come block by block from `embed_blocks`, so the embed command writes them as they
+come (`.npy` row by row) and a streamed source is decoded in workers as the encoder needs it.
+"""
 
 from __future__ import annotations
 
+import zipfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
+from sslctl.atomic import atomic_write
+from sslctl.engine.feed import eval_inputs
 from sslctl.errors import UserError
 from sslctl.modalities import Modality, Samples
 from sslctl.rundir import Run, load_run
+from sslctl.sources.npy import NpyRowWriter
+
+
+class Embedded(NamedTuple):
+    x: torch.Tensor  # (n, D) float32 on CPU
+    kept: torch.Tensor  # the sample positions embedded (all but undecodable skipped files)
+
+
+def embed_blocks(
+    encoder: torch.nn.Module,
+    modality: Modality,
+    samples: Samples,
+    device: torch.device,
+    batch_size: int = 512,
+) -> Iterator[Embedded]:
+    """(embeddings, positions) per batch, in eval mode under inference_mode."""
+    encoder = encoder.to(device).eval()
+    on_error = getattr(modality, "stream", {}).get("on_decode_error", "fail")
+    workers = getattr(modality, "workers", 0)
+    with torch.inference_mode():
+        for x, kept in eval_inputs(modality, samples, device, batch_size, workers, on_error):
+            yield Embedded(encoder(x).float().cpu().clone(), kept)
 
 
 def embed_samples(
@@ -18,26 +49,45 @@ def embed_samples(
     samples: Samples,
     device: torch.device,
     batch_size: int = 512,
-) -> torch.Tensor:
-    """(N, D) float32 embeddings on CPU, computed in eval mode under inference_mode."""
-    encoder = encoder.to(device).eval()
-    chunks = []
-    with torch.inference_mode():
-        for start in range(0, len(samples), batch_size):
-            index = torch.arange(start, min(start + batch_size, len(samples)))
-            chunks.append(encoder(modality.batch(samples, index, device)).float().cpu())
-    return torch.cat(chunks).clone()  # clone: a normal tensor, usable outside inference mode
+) -> Embedded:
+    """All embeddings at once (probes and coresets need them together)."""
+    blocks = list(embed_blocks(encoder, modality, samples, device, batch_size))
+    if not blocks:
+        raise UserError(f"{samples.source}: no samples to embed")
+    return Embedded(torch.cat([b.x for b in blocks]), torch.cat([b.kept for b in blocks]))
+
+
+def _write_npz(out: Path, npy: Path, y: np.ndarray | None) -> None:
+    """x (from the finished .npy, copied in chunks) and y into an uncompressed .npz, as
+    np.savez writes it, under a temporary name."""
+
+    def write(tmp: str) -> None:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+            zf.write(npy, "x.npy")
+            if y is not None:
+                with zf.open("y.npy", "w") as fh:
+                    np.lib.format.write_array(fh, y)
+
+    atomic_write(out, write)
 
 
 def embed(run: str | Path, data: str, out: Path, device: torch.device) -> tuple[Run, int]:
+    if out.suffix not in (".npy", ".npz"):
+        raise UserError(f"--out {out}: must end in .npy or .npz")
     loaded = load_run(run)
     samples = loaded.modality.load(data)
-    feats = embed_samples(loaded.encoder, loaded.modality, samples, device).numpy()
-    if out.suffix == ".npy":
-        np.save(out, feats)
-    elif out.suffix == ".npz":
-        extra = {} if samples.y is None else {"y": samples.y.numpy()}
-        np.savez(out, x=feats, **extra)
-    else:
-        raise UserError(f"--out {out}: must end in .npy or .npz")
-    return loaded, len(feats)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    kept = []
+    target = out if out.suffix == ".npy" else out.with_name(f".{out.name}.x.npy")
+    try:
+        with NpyRowWriter(target) as writer:
+            for block in embed_blocks(loaded.encoder, loaded.modality, samples, device):
+                writer.write(block.x.numpy())
+                kept.append(block.kept)
+        if out.suffix == ".npz":
+            y = None if samples.y is None else samples.y[torch.cat(kept)].numpy()
+            _write_npz(out, target, y)
+    finally:
+        if target != out and target.exists():
+            target.unlink()
+    return loaded, writer.rows

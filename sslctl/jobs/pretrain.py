@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import torch
@@ -41,8 +42,9 @@ def pretrain(
     dev = _device(device)
     seed_everything(recipe.seed)
     modality_cls = get_modality(recipe.data.modality)
-    samples = modality_cls.load_training_samples(recipe.data)
-    modality = modality_cls.for_training(recipe.data, samples)
+    workers = recipe.train.num_workers
+    samples = modality_cls.load_training_samples(recipe.data, workers)
+    modality = modality_cls.for_training(recipe.data, samples, workers)
     teacher = None
     if recipe.teacher is not None:
         with torch.random.fork_rng(devices=[]):  # the student's init does not depend on it
@@ -59,6 +61,8 @@ def pretrain(
     if ddp.is_main():
         write_recipe(run_dir, recipe)
     trainer = Trainer(method, modality, samples, recipe, run_dir, dev, quiet)
+    if samples.note and not quiet and ddp.is_main():
+        print(samples.note, file=sys.stderr)
     if resume:
         trainer.resume()
     trainer.fit()

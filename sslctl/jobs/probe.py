@@ -60,18 +60,20 @@ def probe(run: str | Path, data: str | None, protocols: list[str], device: torch
         test = loaded.modality.load(test_src)
         if test.y is None:
             raise UserError(f"{test_src}: probe data needs labels")
-    f_train = embed_samples(loaded.encoder, loaded.modality, train, device)
-    f_test = embed_samples(loaded.encoder, loaded.modality, test, device)
+    f_train, kept = embed_samples(loaded.encoder, loaded.modality, train, device)
+    y_train = train.y[kept]
+    f_test, kept = embed_samples(loaded.encoder, loaded.modality, test, device)
+    y_test = test.y[kept]
     result: dict = {}
     if "knn" in protocols:
-        result["knn_top1"] = knn_top1(f_train, train.y, f_test, test.y, spec.k, spec.temperature)
+        result["knn_top1"] = knn_top1(f_train, y_train, f_test, y_test, spec.k, spec.temperature)
     if "linear" in protocols:
         result["linear_top1"], result["linear_weight_decay"] = linear_top1(
-            f_train, train.y, f_test, test.y
+            f_train, y_train, f_test, y_test
         )
     if "svm" in protocols:
-        result["svm_top1"], result["svm_c"] = svm_top1(f_train, train.y, f_test, test.y)
+        result["svm_top1"], result["svm_c"] = svm_top1(f_train, y_train, f_test, y_test)
     if "rankme" in protocols:
         result["rankme"] = rankme(f_train)
-    result.update(n_train=len(train), n_test=len(test), dim=int(f_train.shape[1]))
+    result.update(n_train=len(f_train), n_test=len(f_test), dim=int(f_train.shape[1]))
     return result

@@ -26,15 +26,48 @@ from sslctl.modalities.audio_augment import (
     post_normalise,
 )
 from sslctl.modalities.audio_frontend import LogMelFrontEnd
-from sslctl.modalities.audio_io import read_folder, read_npz, resample_padded
+from sslctl.modalities.audio_io import (
+    AUDIO_SUFFIXES,
+    AudioClipDecoder,
+    read_npz,
+    resample_padded,
+)
 from sslctl.modalities.base import Samples, ViewPlan, require_teacher_input, spec_overrides
 from sslctl.recipe import AudioAugSpec, AudioDataSpec, EncoderSpec
+from sslctl.sources.files import open_file_source
+from sslctl.sources.stream import (
+    DEFAULT_STREAM,
+    FileSamples,
+    choose_streaming,
+    resolve_workers,
+    stream_settings,
+)
 
-STATS_CLIPS = 2000  # clips the normalisation statistics are estimated on
+STATS_CLIPS = 2000  # clips in memory the normalisation statistics are estimated on
+STATS_STREAMED = 512  # the same for a streamed source, where each clip is a file to decode
 FRONT_END_KEYS = ("sample_rate", "n_fft", "win_length", "hop_length", "n_mels", "f_min", "f_max")
 
 
-def load_audio(spec: str, rate: int, max_samples: int, on_error: str = "fail") -> Samples:
+def load_audio(
+    spec: str, rate: int, max_samples: int, stream: dict, workers: int | str = "auto"
+) -> Samples:
+    """A file source (folder, list file, shards) is streamed or decoded into memory as
+    `stream["cache"]` says; arrays (.npz, builtin) are always in memory."""
+    source = open_file_source(spec, AUDIO_SUFFIXES, "audio")
+    if source is not None:
+        y = None if source.labels is None else torch.from_numpy(source.labels)
+        streamed, note = choose_streaming(source, stream, max_samples * 4, "audio")
+        samples = Samples(FileSamples(source), y, spec, note)
+        if streamed:
+            return samples
+        from sslctl.engine.feed import decode_all
+
+        reader = _FullClips(rate, max_samples)
+        (x,), kept = decode_all(
+            reader, samples, resolve_workers(workers), stream["on_decode_error"]
+        )
+        longest = int((~torch.isnan(x)).sum(dim=1).max())
+        return Samples(x[:, :longest].contiguous(), None if y is None else y[kept], spec, note)
     if spec.startswith("builtin:"):
         from sslctl.datasets.audio_builtin import RATE, load_builtin_audio
 
@@ -43,17 +76,25 @@ def load_audio(spec: str, rate: int, max_samples: int, on_error: str = "fail") -
             x = resample_padded(x, RATE, rate)
     else:
         path = Path(spec)
-        if not path.exists():
-            raise UserError(f"{path}: data path not found")
-        if path.is_dir():
-            x, y = read_folder(path, rate, max_samples, on_error)
-        elif path.suffix == ".npz":
-            x, y = read_npz(path, rate, max_samples)
-        else:
-            raise UserError(f"{path}: audio data must be a folder or a .npz file")
+        if path.suffix.lower() != ".npz":
+            raise UserError(
+                f"{path}: audio data must be a folder, a list file (.txt, .csv), a folder of "
+                "shards or a .npz file"
+            )
+        x, y = read_npz(path, rate, max_samples)
     if len(x) == 0:
         raise UserError(f"{spec}: no clips")
     return Samples(torch.from_numpy(x), None if y is None else torch.from_numpy(y), spec)
+
+
+class _FullClips:
+    """What decodes a file source into memory: each file's centre `max_samples`, NaN-padded."""
+
+    def __init__(self, rate: int, max_samples: int) -> None:
+        self.decoder = AudioClipDecoder(rate, max_samples, pad=float("nan"))
+
+    def eval_decoder(self) -> AudioClipDecoder:
+        return self.decoder
 
 
 def crop(x: torch.Tensor, clip: int, random: bool) -> torch.Tensor:
@@ -79,10 +120,17 @@ class AudioModality:
         input_spec: dict[str, Any],
         augment_spec: AudioAugSpec | None = None,
         random_crop: bool = False,
+        stream: dict | None = None,
+        workers: int | str = "auto",
     ) -> None:
         self.input_spec = input_spec
         self.augment_spec = augment_spec or AudioAugSpec()
         self.random_crop = random_crop
+        self.stream = stream or {
+            **DEFAULT_STREAM,
+            "on_decode_error": input_spec.get("on_decode_error", "fail"),
+        }
+        self.workers = resolve_workers(workers)
         self.rate = int(input_spec["sample_rate"])
         self.clip = int(input_spec["clip_samples"])
         self.frontend = self._frontend()
@@ -131,29 +179,54 @@ class AudioModality:
         }
 
     @classmethod
-    def for_training(cls, data: AudioDataSpec, train: Samples) -> AudioModality:
-        """Standardisation statistics of the log-mel on (up to) 2000 clips, fixed seed."""
+    def for_training(
+        cls, data: AudioDataSpec, train: Samples, workers: int | str = "auto"
+    ) -> AudioModality:
+        """Standardisation statistics of the log-mel on (up to) 2000 clips held in memory, or
+        512 of a streamed source, centre-cropped, fixed seed."""
         spec = cls._spec(data)
-        raw = cls(spec)
+        raw = cls(spec, workers=workers)
         g = torch.Generator().manual_seed(0)
-        pick = torch.randperm(len(train), generator=g)[:STATS_CLIPS]
+        if isinstance(train.x, FileSamples):
+            from sslctl.engine.feed import decode_all
+
+            pick = torch.randperm(len(train), generator=g)[:STATS_STREAMED]
+            (clips,), _ = decode_all(
+                raw, Samples(train.x[pick], None, train.source), raw.workers, "skip", report=False
+            )
+        else:
+            pick = torch.randperm(len(train), generator=g)[:STATS_CLIPS]
+            clips = crop(train.x[pick], raw.clip, random=False)
         with torch.inference_mode():
-            logmel = raw.frontend.log_mel(crop(train.x[pick], raw.clip, random=False))
+            logmel = raw.frontend.log_mel(clips)
         spec["mean"] = float(logmel.mean())
         spec["std"] = max(float(logmel.std()), 1e-3)
-        return cls(spec, data.augment, random_crop=True)
+        return cls(spec, data.augment, True, stream_settings(data), workers)
 
     @staticmethod
-    def load_training_samples(data: AudioDataSpec) -> Samples:
+    def load_training_samples(data: AudioDataSpec, workers: int | str = "auto") -> Samples:
         max_samples = int(round(max(data.max_seconds, data.clip_seconds) * data.sample_rate))
-        return load_audio(data.train, data.sample_rate, max_samples, data.on_decode_error)
+        return load_audio(data.train, data.sample_rate, max_samples, stream_settings(data), workers)
 
     def load(self, spec: str) -> Samples:
-        s = self.input_spec
-        return load_audio(spec, self.rate, s["max_samples"], s.get("on_decode_error", "fail"))
+        return load_audio(
+            spec, self.rate, self.input_spec["max_samples"], self.stream, self.workers
+        )
 
     def batch(self, samples: Samples, index: torch.Tensor, device: torch.device) -> torch.Tensor:
         return crop(samples.x[index], self.clip, self.random_crop).to(device, non_blocking=True)
+
+    def train_decoder(self, plan: ViewPlan) -> AudioClipDecoder:
+        """A random window of the clip length, cut by the worker from the whole file."""
+        return AudioClipDecoder(self.rate, self.clip)
+
+    def eval_decoder(self) -> AudioClipDecoder:
+        return AudioClipDecoder(self.rate, self.clip)
+
+    def from_decoded(
+        self, outputs: tuple[torch.Tensor, ...], device: torch.device, train: bool
+    ) -> torch.Tensor:
+        return outputs[0].to(device, non_blocking=True)
 
     def _params(self, preset: str) -> AudioViewParams:
         a = self.augment_spec
@@ -178,7 +251,13 @@ class AudioModality:
         statistics (which the student's encoder.json then records too)."""
         require_teacher_input(self.input_spec, teacher.input_spec, FRONT_END_KEYS)
         stats = {key: teacher.input_spec[key] for key in ("mean", "std")}
-        return AudioModality({**self.input_spec, **stats}, self.augment_spec, self.random_crop)
+        return AudioModality(
+            {**self.input_spec, **stats},
+            self.augment_spec,
+            self.random_crop,
+            self.stream,
+            self.workers,
+        )
 
     def build_encoder(self, spec: EncoderSpec) -> Encoder:
         s = self.input_spec

@@ -1,21 +1,23 @@
-"""Reading audio into memory: files (soundfile), .npz arrays and builtin sets, as one float32
-array (N, longest) of mono waveforms at the recipe's rate, NaN after each clip's end.
-
-NaN marks padding so clip lengths travel with the array through any indexing (probe splits,
-coresets) and the modality can crop each clip within its real length.
+"""Reading audio: windows of files (soundfile, in worker processes), .npz arrays and builtin
+sets. Held in memory, clips are one float32 array (N, longest) of mono waveforms at the
+recipe's rate, NaN after each clip's end: NaN marks padding so clip lengths travel with the
+array through any indexing (probe splits, coresets) and the modality can crop each clip within
+its real length.
 """
 
 from __future__ import annotations
 
-import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import torch
 
 from sslctl.errors import UserError
-from sslctl.modalities.folders import folder_labels, list_files, open_npz
+from sslctl.modalities.folders import open_npz
 from sslctl.optional import import_optional
+from sslctl.sources.stream import DecodeError
 
 torchaudio = import_optional("torchaudio", "the audio modality")
 
@@ -42,18 +44,45 @@ def centre_cut(wave: np.ndarray, limit: int) -> np.ndarray:
     return wave[start : start + limit]
 
 
-def decode_file(path: Path, rate: int) -> np.ndarray:
-    """Mono float32 waveform at `rate`; UserError naming the file when it cannot be used."""
+def read_window(
+    fh: BinaryIO, rate: int, length: int, rng: np.random.Generator | None
+) -> np.ndarray:
+    """At most `length` samples at `rate`, mono float32, from a window of the file: at a
+    random start drawn from `rng`, or centred when rng is None. Only the window is decoded
+    (soundfile seeks), so a long recording costs no more memory than a short one."""
     sf = import_optional("soundfile", "reading audio files")
     try:
-        data, file_rate = sf.read(str(path), dtype="float32", always_2d=True)
+        with sf.SoundFile(fh) as f:
+            frames, file_rate = f.frames, f.samplerate
+            if frames <= 0:
+                raise DecodeError("audio file holds no samples (zero length)")
+            window = min(frames, -(-length * file_rate // rate))
+            slack = frames - window
+            start = slack // 2 if rng is None else int(rng.integers(0, slack + 1))
+            f.seek(start)
+            data = f.read(window, dtype="float32", always_2d=True)
     except (RuntimeError, OSError, ValueError, TypeError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-        raise UserError(f"{path}: cannot decode audio ({reason})") from None
-    if data.shape[0] == 0:
-        raise UserError(f"{path}: audio file holds no samples (zero length)")
+        raise DecodeError(f"cannot decode audio ({reason})") from None
     mono = torch.from_numpy(data.mean(axis=1))
-    return resample(mono, file_rate, rate).numpy()
+    return resample(mono, file_rate, rate).numpy()[:length]
+
+
+@dataclass(frozen=True)
+class AudioClipDecoder:
+    """A fixed `length` of samples: a random window in training (rng given), the centre in
+    evaluation; shorter files are padded with `pad` (0 for clips the encoder sees, NaN for the
+    in-memory copy, where NaN marks each clip's end)."""
+
+    rate: int
+    length: int
+    pad: float = 0.0
+
+    def __call__(self, fh: BinaryIO, rng: np.random.Generator | None) -> tuple[np.ndarray, ...]:
+        wave = read_window(fh, self.rate, self.length, rng)
+        out = np.full(self.length, self.pad, dtype=np.float32)
+        out[: len(wave)] = wave
+        return (out,)
 
 
 def pad_stack(waves: list[np.ndarray]) -> np.ndarray:
@@ -62,30 +91,6 @@ def pad_stack(waves: list[np.ndarray]) -> np.ndarray:
     for i, w in enumerate(waves):
         out[i, : len(w)] = w
     return out
-
-
-def read_folder(
-    root: Path, rate: int, max_samples: int, on_error: str
-) -> tuple[np.ndarray, np.ndarray | None]:
-    files = list_files(root, AUDIO_SUFFIXES, "audio")
-    waves, kept, failed = [], [], []
-    for path in files:
-        try:
-            waves.append(centre_cut(decode_file(path, rate), max_samples))
-            kept.append(path)
-        except UserError as err:
-            if on_error == "fail":
-                raise
-            failed.append(str(err))
-    if failed:
-        print(
-            f"skipped {len(failed)} undecodable audio file(s) of {len(files)} in {root} "
-            f"(first: {failed[0]})",
-            file=sys.stderr,
-        )
-    if not waves:
-        raise UserError(f"{root}: none of the {len(files)} audio files could be decoded")
-    return pad_stack(waves), folder_labels(root, kept)
 
 
 def read_npz(path: Path, rate: int, max_samples: int) -> tuple[np.ndarray, np.ndarray | None]:

@@ -17,9 +17,10 @@ from sslctl.errors import UserError
 class Samples:
     """A data source held in memory: raw samples plus optional integer labels."""
 
-    x: Any  # a tensor indexed by sample; graphs: a GraphSet / NodeSet, indexable the same way
+    x: Any  # a tensor indexed by sample; graphs: a GraphSet / NodeSet; streamed: FileSamples
     y: torch.Tensor | None
     source: str
+    note: str = ""  # how the source is held (memory or streamed), for the training log
 
     def __len__(self) -> int:
         return len(self.x)
@@ -86,10 +87,13 @@ class Modality(Protocol):
     export_axes: dict[int, str] | tuple[dict[int, str], ...]
 
     @classmethod
-    def load_training_samples(cls, data: Any) -> Samples: ...
+    def load_training_samples(cls, data: Any, workers: int | str) -> Samples:
+        """The training source: in memory, or (file sources) a `FileSamples` to stream;
+        `workers` (train.num_workers) decode files when there are any."""
+        ...
 
     @classmethod
-    def for_training(cls, data: Any, train: Samples) -> Modality:
+    def for_training(cls, data: Any, train: Samples, workers: int | str) -> Modality:
         """Fit input statistics on the training samples (they go into encoder.json)."""
         ...
 
@@ -101,6 +105,11 @@ class Modality(Protocol):
         ...
 
     def views(self, x: torch.Tensor, plan: ViewPlan) -> list[torch.Tensor]: ...
+
+    # Modalities with file sources (streamed by workers) also have: `train_decoder(plan)` and
+    # `eval_decoder()`, picklable callables (open file, generator or None) -> fixed-size
+    # arrays, and `from_decoded(outputs, device, train)`, which makes the model input (or, in
+    # training, what `views` takes) of a decoded batch. See sources/stream.py.
 
     def build_encoder(self, spec: Any) -> Encoder: ...
 

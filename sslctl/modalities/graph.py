@@ -177,7 +177,9 @@ class GraphModality:
         self.export_axes = ({0: "num_nodes"}, {1: "num_edges"}, {0: pick})
 
     @classmethod
-    def for_training(cls, data: GraphDataSpec, train: Samples) -> GraphModality:
+    def for_training(
+        cls, data: GraphDataSpec, train: Samples, workers: int | str = 0
+    ) -> GraphModality:
         x = train.x.graph.x if isinstance(train.x, NodeSet) else train.x.x
         if len(x) == 0:
             raise UserError(f"{data.train}: no nodes")
@@ -196,7 +198,8 @@ class GraphModality:
         return cls(spec, data.augment)
 
     @staticmethod
-    def load_training_samples(data: GraphDataSpec) -> Samples:
+    def load_training_samples(data: GraphDataSpec, workers: int | str = 0) -> Samples:
+        """Held in memory: `workers` is not used."""
         return load_graphs(data.train, data.undirected)
 
     def load(self, spec: str) -> Samples:

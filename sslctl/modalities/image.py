@@ -1,7 +1,10 @@
-"""Images: folders, .npz arrays and builtin datasets, held in memory as uint8 (N, C, H, W).
+"""Images: folders, list files and WebDataset shards (streamed by worker processes, or decoded
+once into memory when small), .npz arrays and builtin datasets (in memory as uint8 NCHW).
 
 Views are made on the training device by `image_augment`; the encoder takes floats in [0, 1]
 and normalises inside itself, so exports and distillation teachers carry their own statistics.
+A streamed training batch arrives as `Crops`: each view already cut by a worker from the
+full-resolution original (`image_decode`), so the device adds only flips and colour.
 """
 
 from __future__ import annotations
@@ -17,40 +20,25 @@ import torch.nn.functional as F
 from sslctl.encoders import Encoder, build_timm_encoder
 from sslctl.errors import UserError
 from sslctl.modalities.base import Samples, ViewPlan, require_teacher_input, spec_overrides
-from sslctl.modalities.folders import folder_labels, list_files, open_npz
-from sslctl.modalities.image_augment import PRESETS, ViewParams, augment
+from sslctl.modalities.folders import open_npz
+from sslctl.modalities.image_augment import PRESETS, ViewParams, augment, augment_cropped
+from sslctl.modalities.image_decode import CropSpec, ImageEvalDecoder, ImageTrainDecoder
 from sslctl.recipe import EncoderSpec, ImageAugSpec, ImageDataSpec
+from sslctl.sources.files import FileSource, open_file_source
+from sslctl.sources.stream import (
+    DEFAULT_STREAM,
+    FileSamples,
+    choose_streaming,
+    resolve_workers,
+    stream_settings,
+)
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+STATS_IMAGES = 512  # streamed sources: images the normalisation statistics are estimated on
 
 
-def _decode(path: Path, mode: str, size: int) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as img:
-            img = img.convert(mode)
-            side = min(img.size)
-            left, top = (img.width - side) // 2, (img.height - side) // 2
-            img = img.crop((left, top, left + side, top + side)).resize((size, size))
-            arr = np.asarray(img, dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise UserError(f"{path}: cannot decode image ({exc.__class__.__name__})") from None
-    return arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
-
-
-def _read_folder(
-    root: Path, size: int, channels: int | None
-) -> tuple[np.ndarray, np.ndarray | None]:
-    files = list_files(root, IMAGE_SUFFIXES, "image")
-    mode = "L" if channels == 1 else "RGB"
-    if channels is None:
-        from PIL import Image
-
-        with Image.open(files[0]) as first:
-            mode = "L" if first.mode in ("L", "1", "I", "I;16") else "RGB"
-    x = np.stack([_decode(p, mode, size) for p in files])
-    return x, folder_labels(root, files)
+class Crops(list):
+    """A streamed training batch: one (B, C, S, S) float tensor per view, crops already cut."""
 
 
 def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
@@ -72,25 +60,47 @@ def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
     return x, y
 
 
-def load_images(spec: str, size: int, channels: int | None) -> Samples:
+def _convert_channels(images: torch.Tensor, channels: int | None) -> torch.Tensor:
+    if channels == 3 and images.shape[1] == 1:
+        return images.expand(-1, 3, -1, -1).contiguous()
+    if channels == 1 and images.shape[1] == 3:
+        weights = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+        return (images.float() * weights).sum(1, keepdim=True).round().to(torch.uint8)
+    return images
+
+
+def array_samples(spec: str, channels: int | None) -> Samples:
     if spec.startswith("builtin:"):
         from sslctl.datasets.builtin import load_builtin_images
 
         x, y = load_builtin_images(spec)
     else:
         path = Path(spec)
-        if not path.exists():
-            raise UserError(f"{path}: data path not found")
-        x, y = _read_npz(path) if path.suffix == ".npz" else _read_folder(path, size, channels)
+        if path.suffix.lower() != ".npz":
+            raise UserError(
+                f"{path}: image data must be a folder, a list file (.txt, .csv), a folder of "
+                "shards or a .npz file"
+            )
+        x, y = _read_npz(path)
     if len(x) == 0:
         raise UserError(f"{spec}: no samples")
-    images = torch.from_numpy(np.ascontiguousarray(x))
-    if channels == 3 and images.shape[1] == 1:
-        images = images.expand(-1, 3, -1, -1).contiguous()
-    elif channels == 1 and images.shape[1] == 3:
-        weights = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
-        images = (images.float() * weights).sum(1, keepdim=True).round().to(torch.uint8)
+    images = _convert_channels(torch.from_numpy(np.ascontiguousarray(x)), channels)
     return Samples(images, None if y is None else torch.from_numpy(y), spec)
+
+
+def _file_mode(source: FileSource, channels: int | None) -> str:
+    """PIL mode to decode in: the forced channels, else what the first readable file has."""
+    if channels is not None:
+        return "L" if channels == 1 else "RGB"
+    from PIL import Image
+
+    for i in range(min(len(source), 16)):
+        try:
+            with source.open(i) as fh, Image.open(fh) as first:
+                return "L" if first.mode in ("L", "1", "I", "I;16", "F") else "RGB"
+        except Exception:  # noqa: BLE001 - an unreadable file is found again, and named, later
+            continue
+    raise UserError(f"{source.name(0)}: cannot decode image (none of the first files open)")
 
 
 class ImageModality:
@@ -98,37 +108,90 @@ class ImageModality:
 
     export_axes = {0: "batch"}
 
-    def __init__(self, input_spec: dict[str, Any], augment_spec: ImageAugSpec | None = None):
+    def __init__(
+        self,
+        input_spec: dict[str, Any],
+        augment_spec: ImageAugSpec | None = None,
+        stream: dict | None = None,
+        workers: int | str = "auto",
+    ):
         self.input_spec = input_spec
         self.size = int(input_spec["image_size"])
         self.channels = int(input_spec["channels"])
         self.augment_spec = augment_spec or ImageAugSpec()
+        self.stream = stream or DEFAULT_STREAM
+        self.workers = resolve_workers(workers)
+
+    # ------------------------------------------------------------ reading
+    @staticmethod
+    def _load(spec: str, size: int, channels: int | None, stream: dict, workers: int) -> Samples:
+        source = open_file_source(spec, IMAGE_SUFFIXES, "image")
+        if source is None:
+            return array_samples(spec, channels)
+        mode = _file_mode(source, channels)
+        bare = ImageModality._bare(size, 1 if mode == "L" else 3, stream, workers)
+        y = None if source.labels is None else torch.from_numpy(source.labels)
+        streamed, note = choose_streaming(
+            source, stream, (1 if mode == "L" else 3) * size**2, "image"
+        )
+        samples = Samples(FileSamples(source), y, spec, note)
+        if streamed:
+            return samples
+        from sslctl.engine.feed import decode_all
+
+        (x,), kept = decode_all(bare, samples, workers, stream["on_decode_error"])
+        return Samples(x, None if y is None else y[kept], spec, note)
+
+    @staticmethod
+    def _bare(size: int, channels: int, stream: dict, workers: int) -> ImageModality:
+        """A modality without statistics: enough to decode files."""
+        return ImageModality({"image_size": size, "channels": channels}, None, stream, workers)
+
+    @staticmethod
+    def load_training_samples(data: ImageDataSpec, workers: int | str = "auto") -> Samples:
+        return ImageModality._load(
+            data.train,
+            data.image_size,
+            data.channels,
+            stream_settings(data),
+            resolve_workers(workers),
+        )
 
     @classmethod
-    def for_training(cls, data: ImageDataSpec, train: Samples) -> ImageModality:
-        pixels = train.x[: min(len(train), 10000)].float() / 255
-        mean = pixels.mean(dim=(0, 2, 3)).tolist()
-        std = pixels.std(dim=(0, 2, 3)).clamp(min=1e-3).tolist()
+    def for_training(
+        cls, data: ImageDataSpec, train: Samples, workers: int | str = "auto"
+    ) -> ImageModality:
+        stream = stream_settings(data)
+        if isinstance(train.x, FileSamples):
+            from sslctl.engine.feed import decode_all
+
+            channels = 1 if _file_mode(train.x.source, data.channels) == "L" else 3
+            rows = np.random.default_rng(0).permutation(len(train))[:STATS_IMAGES]
+            bare = cls._bare(data.image_size, channels, stream, workers)
+            (pixels,), _ = decode_all(
+                bare, Samples(train.x[rows], None, train.source), bare.workers, "skip", report=False
+            )
+        else:
+            channels = int(train.x.shape[1])
+            pixels = train.x[: min(len(train), 10000)]
+        pixels = pixels.float() / 255
         spec = {
             "modality": "image",
-            "channels": int(train.x.shape[1]),
+            "channels": channels,
             "image_size": data.image_size,
             "layout": "NCHW",
             "dtype": "float32",
             "range": [0.0, 1.0],
-            "mean": mean,
-            "std": std,
+            "mean": pixels.mean(dim=(0, 2, 3)).tolist(),
+            "std": pixels.std(dim=(0, 2, 3)).clamp(min=1e-3).tolist(),
         }
-        return cls(spec, data.augment)
-
-    @staticmethod
-    def load_training_samples(data: ImageDataSpec) -> Samples:
-        return load_images(data.train, data.image_size, data.channels)
+        return cls(spec, data.augment, stream, workers)
 
     def load(self, spec: str) -> Samples:
         """Evaluation data, converted to the channels this encoder was trained on."""
-        return load_images(spec, self.size, self.channels)
+        return self._load(spec, self.size, self.channels, self.stream, self.workers)
 
+    # ------------------------------------------------------------ batches
     def batch(self, samples: Samples, index: torch.Tensor, device: torch.device) -> torch.Tensor:
         x = samples.x[index].to(device, non_blocking=True).float().div_(255)
         if x.shape[1] != self.channels:
@@ -140,22 +203,44 @@ class ImageModality:
             x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", antialias=True)
         return x
 
+    def _mode(self) -> str:
+        return "L" if self.channels == 1 else "RGB"
+
+    def train_decoder(self, plan: ViewPlan) -> ImageTrainDecoder:
+        crops = tuple(CropSpec(size, p.crop_scale) for size, p in self._view_specs(plan))
+        return ImageTrainDecoder(self._mode(), crops)
+
+    def eval_decoder(self) -> ImageEvalDecoder:
+        return ImageEvalDecoder(self._mode(), self.size)
+
+    def from_decoded(
+        self, outputs: tuple[torch.Tensor, ...], device: torch.device, train: bool
+    ) -> torch.Tensor | Crops:
+        views = [o.to(device, non_blocking=True).float().div_(255) for o in outputs]
+        return Crops(views) if train else views[0]
+
+    # ------------------------------------------------------------ views
     def _params(self, preset: str) -> tuple[ViewParams, ViewParams, ViewParams]:
         a = self.augment_spec
         overrides = spec_overrides(a, ViewParams)
         return tuple(replace(p, **overrides) for p in PRESETS[a.preset or preset])
 
-    def views(self, x: torch.Tensor, plan: ViewPlan) -> list[torch.Tensor]:
+    def _view_specs(self, plan: ViewPlan) -> list[tuple[int, ViewParams]]:
+        """(side, parameters) of every view: global views alternate the preset's first and
+        second parameter sets, then the local (multi-crop) views at the smaller side."""
         first, second, local = self._params(plan.preset)
-        views = [
-            augment(x, self.size, first if i % 2 == 0 else second) for i in range(plan.n_global)
-        ]
         n_local = (
             plan.n_local if self.augment_spec.local_crops is None else self.augment_spec.local_crops
         )
         local_size = max(8, int(round(self.size * plan.local_size_ratio)))
-        views += [augment(x, local_size, local) for _ in range(n_local)]
-        return views
+        specs = [(self.size, first if i % 2 == 0 else second) for i in range(plan.n_global)]
+        return specs + [(local_size, local)] * n_local
+
+    def views(self, x: torch.Tensor | Crops, plan: ViewPlan) -> list[torch.Tensor]:
+        specs = self._view_specs(plan)
+        if isinstance(x, Crops):
+            return [augment_cropped(v, p) for v, (_, p) in zip(x, specs, strict=True)]
+        return [augment(x, size, p) for size, p in specs]
 
     def student_of(self, teacher: ImageModality) -> ImageModality:
         """Pixel views in [0, 1]; each encoder standardises with its own statistics."""

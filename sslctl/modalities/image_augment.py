@@ -151,10 +151,26 @@ def solarize(x: torch.Tensor, prob: float) -> torch.Tensor:
     return torch.where(_coin(x.shape[0], prob, x.device) & (x >= 0.5), 1 - x, x)
 
 
-def augment(x: torch.Tensor, size: int, p: ViewParams) -> torch.Tensor:
-    out = resized_crop_flip(x, size, p.crop_scale, p.flip_prob)
+def flip(x: torch.Tensor, prob: float) -> torch.Tensor:
+    if prob == 0:
+        return x
+    return torch.where(_coin(x.shape[0], prob, x.device), x.flip(-1), x)
+
+
+def photometric(x: torch.Tensor, p: ViewParams) -> torch.Tensor:
+    """Colour jitter, grayscale, blur and solarize, in SimCLR/BYOL's order."""
     if p.jitter_prob > 0:
-        out = color_jitter(out, p.jitter, p.jitter_prob)
-    out = grayscale(out, p.grayscale_prob)
-    out = gaussian_blur(out, p.blur_prob)
-    return solarize(out, p.solarize_prob)
+        x = color_jitter(x, p.jitter, p.jitter_prob)
+    x = grayscale(x, p.grayscale_prob)
+    x = gaussian_blur(x, p.blur_prob)
+    return solarize(x, p.solarize_prob)
+
+
+def augment(x: torch.Tensor, size: int, p: ViewParams) -> torch.Tensor:
+    """A view of images held whole: crop and flip on the device, then the photometric ops."""
+    return photometric(resized_crop_flip(x, size, p.crop_scale, p.flip_prob), p)
+
+
+def augment_cropped(x: torch.Tensor, p: ViewParams) -> torch.Tensor:
+    """A view whose crop a worker already cut from the original: flip, then photometric."""
+    return photometric(flip(x, p.flip_prob), p)

@@ -93,7 +93,9 @@ class TimeSeriesModality:
         self.augment_spec = augment_spec or SeriesAugSpec()
 
     @classmethod
-    def for_training(cls, data: TimeSeriesDataSpec, train: Samples) -> TimeSeriesModality:
+    def for_training(
+        cls, data: TimeSeriesDataSpec, train: Samples, workers: int | str = 0
+    ) -> TimeSeriesModality:
         values = train.x.transpose(0, 1).reshape(train.x.shape[1], -1).double()
         mean = torch.nanmean(values, dim=1)
         std = torch.nanmean((values - mean[:, None]) ** 2, dim=1).sqrt()
@@ -113,7 +115,8 @@ class TimeSeriesModality:
         return cls(spec, data.augment)
 
     @staticmethod
-    def load_training_samples(data: TimeSeriesDataSpec) -> Samples:
+    def load_training_samples(data: TimeSeriesDataSpec, workers: int | str = 0) -> Samples:
+        """Held in memory: `workers` is not used."""
         samples = load_series(data.train)
         return split_long(samples, data.max_length) if data.max_length else samples
 

@@ -1,0 +1,88 @@
+"""Model inputs for the training loop and for embedding passes, whatever holds the data: a
+source in memory is indexed directly; a streamed one (`FileSamples`) is decoded by DataLoader
+workers and the modality turns each decoded batch into its model input on the device, with
+pinned memory and non-blocking copies on GPU."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import torch
+
+from sslctl.modalities.base import Modality, Samples, ViewPlan
+from sslctl.sources.stream import DecodeLog, FileSamples, Request, decoded_batches, eval_requests
+
+
+def is_streamed(samples: Samples) -> bool:
+    return isinstance(samples.x, FileSamples)
+
+
+def train_inputs(
+    modality: Modality,
+    samples: Samples,
+    schedule: Iterable[tuple[int, torch.Tensor]],
+    plan: ViewPlan,
+    device: torch.device,
+    workers: int,
+    seed: int,
+    log: DecodeLog,
+) -> Iterator[Any]:
+    """One model input per (epoch, sample indices) of `schedule`, in order."""
+    if not is_streamed(samples):
+        for _, index in schedule:
+            yield modality.batch(samples, index, device)
+        return
+    requests = (Request(epoch, index.numpy()) for epoch, index in schedule)
+    batches = decoded_batches(
+        samples.x, modality.train_decoder(plan), requests, workers, seed, device.type == "cuda", log
+    )
+    for batch in batches:
+        yield modality.from_decoded(batch.outputs, device, train=True)
+
+
+def eval_inputs(
+    modality: Modality,
+    samples: Samples,
+    device: torch.device,
+    batch_size: int,
+    workers: int,
+    on_error: str = "fail",
+) -> Iterator[tuple[Any, torch.Tensor]]:
+    """(model input, positions it holds) in sample order. A streamed source skips the
+    positions that failed to decode under `on_error: skip`, so the positions say which
+    labels go with which embeddings."""
+    n = len(samples)
+    if not is_streamed(samples):
+        for start in range(0, n, batch_size):
+            index = torch.arange(start, min(start + batch_size, n))
+            yield modality.batch(samples, index, device), index
+        return
+    log = DecodeLog(on_error)
+    requests = eval_requests(n, batch_size)
+    decoder = modality.eval_decoder()
+    for batch in decoded_batches(
+        samples.x, decoder, requests, workers, 0, device.type == "cuda", log
+    ):
+        yield modality.from_decoded(batch.outputs, device, train=False), batch.kept
+    log.report()
+
+
+def decode_all(
+    modality: Modality, samples: Samples, workers: int, on_error: str, report: bool = True
+) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
+    """Every sample of a streamed source through the modality's evaluation decoder, stacked on
+    the CPU, and the positions that decoded: the in-memory copy of a small file source, or
+    (report=False: files skipped there are named later, when training reads them) the few
+    samples input statistics are estimated on."""
+    log = DecodeLog(on_error)
+    parts, kept = [], []
+    requests = eval_requests(len(samples), 256)
+    for batch in decoded_batches(
+        samples.x, modality.eval_decoder(), requests, workers, 0, False, log
+    ):
+        parts.append(batch.outputs)
+        kept.append(batch.kept)
+    if report:
+        log.report()
+    return tuple(torch.cat(p) for p in zip(*parts, strict=True)), torch.cat(kept)

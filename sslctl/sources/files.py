@@ -1,0 +1,122 @@
+"""One view of every streamed source: a folder of files, a list file, or WebDataset shards.
+
+A `FileSource` is what a DataLoader worker needs to open sample i: compact numpy arrays (no
+per-file Python objects, see listing.py), picklable, with labels when the source has them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from sslctl.errors import UserError
+from sslctl.sources.listing import list_folder
+from sslctl.sources.shards import is_shard_folder, read_index, read_member, shard_table
+
+LIST_SUFFIXES = {".txt", ".lst", ".csv"}
+
+
+@dataclass
+class FileSource:
+    """`paths[i]` is sample i's file (relative to `root`, or absolute); for shards, `paths`
+    holds the shard files and `members` each sample's (shard, offset, size)."""
+
+    spec: str
+    root: Path
+    paths: np.ndarray  # bytes
+    labels: np.ndarray | None
+    classes: list[str]
+    members: np.ndarray | None = None  # (N, 3) int64 for shards
+
+    def __len__(self) -> int:
+        return len(self.paths) if self.members is None else len(self.members)
+
+    def name(self, i: int) -> str:
+        """What an error message names: the file, or `shard.tar:#offset` for a shard member."""
+        if self.members is None:
+            return str(self.root / os.fsdecode(self.paths[i]))
+        shard, offset, _ = self.members[i]
+        return f"{self.root / os.fsdecode(self.paths[shard])}:#{offset}"
+
+    def open(self, i: int) -> BinaryIO:
+        if self.members is None:
+            return open(self.root / os.fsdecode(self.paths[i]), "rb")
+        shard, offset, size = (int(v) for v in self.members[i])
+        return read_member(self.root / os.fsdecode(self.paths[shard]), offset, size)
+
+    def read(self, i: int) -> bytes:
+        with self.open(i) as fh:
+            return fh.read()
+
+
+def _encode(paths: list[str]) -> np.ndarray:
+    return np.array([os.fsencode(p) for p in paths], dtype=np.bytes_)
+
+
+def _read_list(path: Path, kind: str) -> FileSource:
+    """One path per line (`.txt`, `.lst`; blank lines and `#` comments skipped), or a CSV
+    with a `path` column and an optional `label` column (class names or integers). Relative
+    paths are relative to the list file's folder."""
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read list file ({exc.__class__.__name__})") from None
+    names: list[str] = []
+    raw_labels: list[str] | None = None
+    if path.suffix.lower() == ".csv":
+        rows = csv.DictReader(io.StringIO(text))
+        if not rows.fieldnames or "path" not in rows.fieldnames:
+            raise UserError(f"{path}: a CSV list needs a 'path' column (and optionally 'label')")
+        raw_labels = [] if "label" in rows.fieldnames else None
+        for row in rows:
+            names.append(row["path"] or "")
+            if raw_labels is not None:
+                raw_labels.append((row["label"] or "").strip())
+    else:
+        names = [ln.strip() for ln in text.splitlines()]
+        names = [n for n in names if n and not n.startswith("#")]
+    if not names or any(not n for n in names):
+        raise UserError(f"{path}: list file names no {kind} files (or has an empty path)")
+    labels, classes = None, []
+    if raw_labels is not None:
+        if all(lb.lstrip("-").isdigit() for lb in raw_labels):
+            labels = np.array([int(lb) for lb in raw_labels], dtype=np.int64)
+            if labels.min() < 0:
+                raise UserError(f"{path}: labels must be >= 0")
+        else:
+            uniq, inverse = np.unique(np.array(raw_labels), return_inverse=True)
+            labels, classes = inverse.astype(np.int64), [str(c) for c in uniq]
+    return FileSource(str(path), path.parent.resolve(), _encode(names), labels, classes)
+
+
+def _read_shards(folder: Path, suffixes: set[str]) -> FileSource:
+    shards, info = read_index(folder)
+    table = shard_table(shards, {s.lstrip(".") for s in suffixes})
+    members = np.column_stack([table.shard, table.offset, table.size]).astype(np.int64)
+    paths = _encode([p.name for p, _ in shards])
+    classes = [str(c) for c in info.get("classes", [])]
+    return FileSource(str(folder), folder.resolve(), paths, table.labels, classes, members)
+
+
+def open_file_source(spec: str, suffixes: set[str], kind: str) -> FileSource | None:
+    """The streamed view of `spec`, or None when it is not a file source (an array file or a
+    builtin set, which the modality reads itself)."""
+    if spec.startswith("builtin:"):
+        return None
+    path = Path(spec)
+    if not spec.strip() or not path.exists():
+        raise UserError(f"{spec or repr(spec)}: data path not found")
+    if is_shard_folder(path):
+        return _read_shards(path, suffixes)
+    if path.is_dir():
+        listing = list_folder(path, suffixes, kind)
+        return FileSource(spec, listing.root, listing.files, listing.labels, listing.classes)
+    if path.suffix.lower() in LIST_SUFFIXES:
+        return _read_list(path, kind)
+    return None
