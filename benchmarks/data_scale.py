@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -57,14 +57,14 @@ def link_copies(source: Path, root: Path, copies: int) -> None:
                 os.link(path, target)
 
 
-def recipe(train: str, epochs: int, workers: int) -> str:
+def recipe(train: str, epochs: int, workers: int, size: int = SIZE, batch: int = 128) -> str:
     text = {
         "name": "scale",
-        "data": {"modality": "image", "train": train, "image_size": SIZE, "cache": "stream"},
+        "data": {"modality": "image", "train": train, "image_size": size, "cache": "stream"},
         "encoder": {"name": "resnet10t"},
         "method": {"name": "simclr", "proj_hidden": 256, "proj_dim": 64},
         "optim": {"lr": 1e-3, "warmup_epochs": 0},
-        "train": {"epochs": epochs, "batch_size": 128, "num_workers": workers, "log_every": 1},
+        "train": {"epochs": epochs, "batch_size": batch, "num_workers": workers, "log_every": 1},
     }
     fd, path = tempfile.mkstemp(suffix=".yaml")
     with os.fdopen(fd, "w") as fh:
@@ -82,29 +82,39 @@ def tree_rss(proc: psutil.Process) -> tuple[int, int]:
     return main, main + children
 
 
-def pretrain_run(train: str, out: Path, workers: int, first_step_only: bool) -> dict:
-    """Time to the first logged step and peak RSS of `sslctl pretrain` (1 epoch, or stopped by
-    SIGINT after the first step)."""
+def pretrain_run(recipe_path: str, out: Path, first_step_only: bool) -> dict:
+    """Seconds from process start to the first training batch and to the first logged step,
+    wall time, and peak RSS of `sslctl pretrain` (to the end of its epoch, or stopped after the
+    first step), through benchmarks/first_step.py."""
     out_dir = tempfile.mkdtemp(dir=out)
-    args = ["sslctl", "pretrain", recipe(train, 1, workers), "--out", f"{out_dir}/run", "--quiet"]
+    marks = Path(out_dir) / "marks.json"
+    # a new cache folder: the folder is listed from scratch, as on a first run
+    env = {**os.environ, "FIRST_STEP": str(marks), "SSLCTL_CACHE": tempfile.mkdtemp(dir=out)}
+    if first_step_only:
+        env["STOP_AFTER_FIRST"] = "1"
+    script = Path(__file__).with_name("first_step.py")
+    args = [
+        sys.executable,
+        str(script),
+        "pretrain",
+        recipe_path,
+        "--out",
+        f"{out_dir}/run",
+        "--quiet",
+    ]
     start = time.perf_counter()
-    proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True, env=env)
     handle = psutil.Process(proc.pid)
-    metrics = Path(out_dir) / "run" / "metrics.jsonl"
-    first, peak_main, peak_tree = None, 0, 0
+    peak_main = peak_tree = 0
     while proc.poll() is None:
         main, tree = tree_rss(handle)
         peak_main, peak_tree = max(peak_main, main), max(peak_tree, tree)
-        if first is None and metrics.exists() and metrics.stat().st_size > 0:
-            first = time.perf_counter() - start
-            if first_step_only:
-                proc.send_signal(signal.SIGINT)
         time.sleep(0.05)
     err = proc.stderr.read()
-    if proc.returncode not in (0, 130):
+    if proc.returncode != 0:
         raise SystemExit(f"pretrain failed: {err}")
     return {
-        "first_step_s": first,
+        **json.loads(marks.read_text()),
         "wall_s": time.perf_counter() - start,
         "peak_rss_main_mb": peak_main / 2**20,
         "peak_rss_tree_mb": peak_tree / 2**20,
@@ -217,7 +227,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, required=True)
     parser.add_argument("--listing", type=int, default=0, help="also time listing N empty files")
-    parser.add_argument("--skip-epoch", action="store_true", help="no full 100k-image epoch")
+    parser.add_argument("--skip-epoch", action="store_true", help="no full-epoch runs")
+    parser.add_argument("--epoch-size", type=int, default=32, help="image_size of epoch runs")
+    parser.add_argument("--skip-pretrain", action="store_true", help="loaders and listing only")
+    parser.add_argument("--repeats", type=int, default=3, help="alternated loader timings")
+    parser.add_argument("--batches", type=int, default=24, help="batches of 128 per timing")
     args = parser.parse_args()
     cpus = len(os.sched_getaffinity(0))
     small, large = args.root / "jpegs-10k", args.root / "jpegs-100k"
@@ -226,19 +240,27 @@ def main() -> None:
     results = {"cpus": cpus, "torch_threads": torch.get_num_threads()}
     runs = args.root / "runs"
     runs.mkdir(exist_ok=True)
-    for name, root in (("10k", small), ("100k", large)):
-        results[f"pretrain_first_step_{name}"] = pretrain_run(str(root), runs, cpus, True)
-        print(name, results[f"pretrain_first_step_{name}"], file=sys.stderr)
-        if not args.skip_epoch:
-            results[f"pretrain_epoch_{name}"] = pretrain_run(str(root), runs, cpus, False)
-            print(name, results[f"pretrain_epoch_{name}"], file=sys.stderr)
+    for name, root in () if args.skip_pretrain else (("10k", small), ("100k", large)):
+        path = recipe(str(root), 1, cpus)
+        results[f"first_step_{name}"] = pretrain_run(path, runs, True)
+        print(name, results[f"first_step_{name}"], file=sys.stderr)
+        if not args.skip_epoch:  # data-bound: small images, so the epoch is mostly decoding
+            path = recipe(str(root), 1, cpus, size=args.epoch_size, batch=256)
+            results[f"epoch_{name}"] = pretrain_run(path, runs, False)
+            print(name, results[f"epoch_{name}"], file=sys.stderr)
     results["train_step_images_per_s"] = train_step_rate()
     for workers in sorted({0, 1, 2, cpus}):
         for views in (1, 2):
-            ours = sslctl_throughput(small, workers, views, 12)
-            theirs = torchvision_throughput(small, workers, views, 12)
-            results[f"decode_w{workers}_v{views}"] = {"sslctl": ours, "torchvision": theirs}
-            print(workers, views, ours, theirs, file=sys.stderr)
+            ours, theirs = [], []
+            for _ in range(args.repeats):  # alternated, so a drift of the machine hits both
+                ours.append(sslctl_throughput(small, workers, views, args.batches))
+                theirs.append(torchvision_throughput(small, workers, views, args.batches))
+            results[f"decode_w{workers}_v{views}"] = {
+                "sslctl": statistics.median(ours),
+                "torchvision": statistics.median(theirs),
+                "ratio": statistics.median(a / b for a, b in zip(ours, theirs, strict=True)),
+            }
+            print(workers, views, results[f"decode_w{workers}_v{views}"], file=sys.stderr)
     if args.listing:
         results["listing"] = listing_time(args.root / f"empty-{args.listing}", args.listing)
     print(json.dumps(results, indent=1))

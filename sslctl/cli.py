@@ -7,6 +7,7 @@ meant for people goes to stderr.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -206,6 +207,11 @@ def coreset(
     """Select a subset of a pool; writes one index per line, in selection order."""
     from sslctl.jobs.coreset import coreset as run_coreset
 
+    if out != "-":
+        from sslctl.rundir import RUN_FILES, check_output
+
+        reads = [run, *(run / name for name in RUN_FILES), *(Path(s) for s in (data, target) if s)]
+        check_output(Path(out), reads, "--out")
     idx = run_coreset(run, data, budget, strategy.value, target, _device(device.value), seed)
     text = "".join(f"{i}\n" for i in idx.tolist())
     if out == "-":
@@ -347,6 +353,14 @@ def _usage_error(exc: typer.TyperException) -> NoReturn:
     sys.exit(exc.exit_code)
 
 
+def _unexpected(exc: Exception) -> NoReturn:
+    if os.environ.get("SSLCTL_DEBUG"):
+        raise exc
+    text = " ".join(str(exc).split())  # one line, whatever the exception's message holds
+    _err(f"{exc.__class__.__name__}: {text} (set SSLCTL_DEBUG=1 for a traceback)")
+    sys.exit(1)
+
+
 def main() -> None:
     try:
         code = app(standalone_mode=False)
@@ -363,11 +377,14 @@ def main() -> None:
         sys.exit(1)
     except typer.TyperException as exc:  # bad usage: unknown option, missing argument, bad value
         _usage_error(exc)
-    except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
-        if os.environ.get("SSLCTL_DEBUG"):
-            raise
-        _err(f"{exc.__class__.__name__}: {exc} (set SSLCTL_DEBUG=1 for a traceback)")
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC or os.environ.get("SSLCTL_DEBUG"):
+            _unexpected(exc)
+        where = f" writing {exc.filename}" if exc.filename else ""
+        _err(f"no space left on device{where}; nothing half-written was left behind")
         sys.exit(1)
+    except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
+        _unexpected(exc)
     # Outside standalone mode typer returns an exit code instead of raising: --help's 0, and
     # 130 for Ctrl-C (it turns KeyboardInterrupt into that code). A finished command returns None.
     # One place prints "interrupted", wherever the Ctrl-C landed.

@@ -12,13 +12,33 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sslctl.errors import UserError
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+    # NaN and inf are refused in every float field: `lr: .inf` would train non-finite weights
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, allow_inf_nan=False)
+
+
+def _ordered(scale: tuple[float, float]) -> tuple[float, float]:
+    if scale[0] > scale[1]:
+        raise ValueError(f"low end {scale[0]} exceeds high end {scale[1]}")
+    return scale
+
+
+def _spec(value: str) -> str:
+    """A data SPEC, run directory or file: never empty (an empty path means the current
+    folder, which would be trained on or written into)."""
+    if not value.strip():
+        raise ValueError("must name a file, folder or builtin:NAME, not be empty")
+    return value
+
+
+Spec = Annotated[str, AfterValidator(_spec)]
+Fraction = Annotated[float, Field(gt=0, le=1)]
+Scale = Annotated[tuple[Fraction, Fraction], AfterValidator(_ordered)]
 
 
 # ---------------------------------------------------------------- data
@@ -28,7 +48,7 @@ class ImageAugSpec(Strict):
     preset: Literal["simclr", "byol", "dino", "mae", "none"] | None = Field(
         None, description="Augmentation parameter set; default: the one the method's paper uses."
     )
-    crop_scale: tuple[float, float] | None = Field(
+    crop_scale: Scale | None = Field(
         None, description="Random resized crop area range, as a fraction of the image."
     )
     jitter_prob: float | None = Field(None, ge=0, le=1, description="Colour jitter probability.")
@@ -36,7 +56,7 @@ class ImageAugSpec(Strict):
     blur_prob: float | None = Field(None, ge=0, le=1, description="Gaussian blur probability.")
     solarize_prob: float | None = Field(None, ge=0, le=1, description="Solarization probability.")
     local_crops: int | None = Field(
-        None, ge=0, description="DINO multi-crop: number of local crops."
+        None, ge=0, le=32, description="DINO multi-crop: number of local crops."
     )
 
 
@@ -51,7 +71,10 @@ class StreamSpec(Strict):
         "the decoded set fits cache_budget_mb. Arrays (.npz, builtin) are always in memory.",
     )
     cache_budget_mb: float = Field(
-        1024, gt=0, description="Largest decoded set `cache: auto` holds in memory (MB)."
+        1024,
+        gt=0,
+        le=1048576,
+        description="Largest decoded set `cache: auto` holds in memory (MB).",
     )
     on_decode_error: Literal["fail", "skip"] = Field(
         "fail", description="A file that cannot be decoded: fail (exit 2), or skip and count."
@@ -60,12 +83,20 @@ class StreamSpec(Strict):
 
 class ImageDataSpec(StreamSpec):
     modality: Literal["image"] = Field(description="Data modality.")
-    train: str = Field(
+    train: Spec = Field(
         description="Training data: folder (optional class subfolders), list file (.txt one "
         "path per line, or .csv with path[,label]), folder of shards from `sslctl pack`, "
         ".npz with x[/y], or builtin:NAME[:split] (digits, fashion-mnist)."
     )
-    image_size: int = Field(32, gt=0, description="Side of the square images the encoder sees.")
+    image_size: int = Field(
+        32, gt=0, le=4096, description="Side of the square images the encoder sees."
+    )
+    max_image_pixels: int = Field(
+        100_000_000,
+        gt=0,
+        le=10_000_000_000,
+        description="Larger images (width x height) are refused as decompression bombs.",
+    )
     channels: Literal[1, 3] | None = Field(
         None, description="Force 1 or 3 channels; default: what the data has."
     )
@@ -83,57 +114,69 @@ class AudioAugSpec(Strict):
         "random resized crop, random linear fader, post-norm), mae/none (no augmentation). "
         "Default: mae for masked modelling, else default.",
     )
-    crop_scale: tuple[float, float] | None = Field(
+    crop_scale: Scale | None = Field(
         None, description="Random resized crop size range per axis, as a fraction of the input."
     )
     mixup_ratio: float | None = Field(
         None, ge=0, le=1, description="Mix in another clip of the batch with weight U(0, ratio)."
     )
-    time_masks: int | None = Field(None, ge=0, description="SpecAugment time masks per view.")
+    time_masks: int | None = Field(
+        None, ge=0, le=64, description="SpecAugment time masks per view."
+    )
     time_mask_width: float | None = Field(
         None, ge=0, le=1, description="Largest time mask, as a fraction of the frames."
     )
-    freq_masks: int | None = Field(None, ge=0, description="SpecAugment frequency masks per view.")
+    freq_masks: int | None = Field(
+        None, ge=0, le=64, description="SpecAugment frequency masks per view."
+    )
     freq_mask_width: float | None = Field(
         None, ge=0, le=1, description="Largest frequency mask, as a fraction of the mel bins."
     )
-    gain_db: float | None = Field(None, ge=0, description="Random gain range in dB (+/-).")
+    gain_db: float | None = Field(None, ge=0, le=60, description="Random gain range in dB (+/-).")
     fade_db: float | None = Field(
-        None, ge=0, description="Random linear fader: start and end gains drawn in +/- dB."
+        None, ge=0, le=60, description="Random linear fader: start and end gains drawn in +/- dB."
     )
     post_norm: bool | None = Field(
         None, description="Standardise the batch of views together (BYOL-A's Post-Norm)."
     )
     local_crops: int | None = Field(
-        None, ge=0, description="DINO multi-crop: number of local crops."
+        None, ge=0, le=32, description="DINO multi-crop: number of local crops."
     )
 
 
 class AudioDataSpec(StreamSpec):
     modality: Literal["audio"] = Field(description="Data modality.")
-    train: str = Field(
+    train: Spec = Field(
         description="Training audio: folder of wav/flac/ogg (optional class subfolders), list "
         "file (.txt, or .csv with path[,label]), folder of shards from `sslctl pack`, .npz "
         "with x (N, samples)[, y, sample_rate], or builtin:NAME[:split] (spoken-digits, "
         "gm-instruments)."
     )
-    sample_rate: int = Field(16000, gt=0, description="Rate every clip is resampled to (Hz).")
+    sample_rate: int = Field(
+        16000, ge=1000, le=192_000, description="Rate every clip is resampled to (Hz)."
+    )
     clip_seconds: float = Field(
         1.0,
         gt=0,
+        le=600,
         description="Clip length the encoder sees: random crop in training, centre "
         "crop in evaluation, zero-padded when shorter.",
     )
     max_seconds: float = Field(
-        10.0, gt=0, description="Longer files are centre-cut to this on load (bounds memory)."
+        10.0,
+        gt=0,
+        le=3600,
+        description="Longer files are centre-cut to this on load (bounds memory).",
     )
-    n_mels: int = Field(64, gt=0, description="Mel bins of the log-mel front end.")
-    win_length: int = Field(400, gt=0, description="STFT window length in samples.")
-    n_fft: int | None = Field(None, gt=0, description="FFT size; default: win_length.")
-    hop_length: int = Field(160, gt=0, description="STFT hop in samples (frames = samples/hop).")
-    f_min: float = Field(60.0, ge=0, description="Lowest mel frequency (Hz).")
+    n_mels: int = Field(64, gt=0, le=512, description="Mel bins of the log-mel front end.")
+    win_length: int = Field(400, gt=0, le=65536, description="STFT window length in samples.")
+    n_fft: int | None = Field(None, gt=0, le=65536, description="FFT size; default: win_length.")
+    hop_length: int = Field(
+        160, gt=0, le=65536, description="STFT hop in samples (frames = samples/hop)."
+    )
+    f_min: float = Field(60.0, ge=0, le=96000, description="Lowest mel frequency (Hz).")
     f_max: float | None = Field(
-        7800.0, gt=0, description="Highest mel frequency (Hz); null: sample_rate / 2."
+        7800.0, gt=0, le=96000, description="Highest mel frequency (Hz); null: sample_rate / 2."
     )
     augment: AudioAugSpec = Field(
         default_factory=AudioAugSpec, description="Augmentation overrides."
@@ -149,27 +192,33 @@ class SeriesAugSpec(Strict):
         "magnitude warp, time mask), ts2vec (overlapping crops), masked/none (no views). "
         "Default: the method's own.",
     )
-    crop_scale: tuple[float, float] | None = Field(
+    crop_scale: Scale | None = Field(
         None, description="Random crop length range, as a fraction of the series length."
     )
     jitter_std: float | None = Field(
-        None, ge=0, description="Additive Gaussian noise, in standard deviations of the data."
+        None,
+        ge=0,
+        le=10,
+        description="Additive Gaussian noise, in standard deviations of the data.",
     )
     scale_std: float | None = Field(
-        None, ge=0, description="Per-channel scaling factor ~ N(1, scale_std)."
+        None, ge=0, le=10, description="Per-channel scaling factor ~ N(1, scale_std)."
     )
     warp_std: float | None = Field(
-        None, ge=0, description="Magnitude warp: smooth curve through knots ~ N(1, warp_std)."
+        None,
+        ge=0,
+        le=10,
+        description="Magnitude warp: smooth curve through knots ~ N(1, warp_std).",
     )
-    warp_knots: int | None = Field(None, gt=0, description="Magnitude warp: interior knots.")
+    warp_knots: int | None = Field(None, gt=0, le=64, description="Magnitude warp: interior knots.")
     time_masks: int | None = Field(
-        None, ge=0, description="Spans of timesteps marked missing per view."
+        None, ge=0, le=64, description="Spans of timesteps marked missing per view."
     )
     time_mask_width: float | None = Field(
         None, ge=0, le=1, description="Longest masked span, as a fraction of the length."
     )
     permute_segments: int | None = Field(
-        None, ge=0, description="Shuffle 2..N equal segments per series (0: off)."
+        None, ge=0, le=64, description="Shuffle 2..N equal segments per series (0: off)."
     )
     overlap_crops: bool | None = Field(
         None, description="TS2Vec's two crops around a shared random segment."
@@ -178,7 +227,7 @@ class SeriesAugSpec(Strict):
 
 class TimeSeriesDataSpec(Strict):
     modality: Literal["timeseries"] = Field(description="Data modality.")
-    train: str = Field(
+    train: Spec = Field(
         description="Training series: .npy/.npz with x (N, C, T) [and y], a UCR-layout "
         ".csv/.tsv (label, then values), a UCR/UEA .ts file, or builtin:NAME[:split] "
         "(GunPoint, ArrowHead, ItalyPowerDemand, BasicMotions, JapaneseVowels; needs "
@@ -187,6 +236,7 @@ class TimeSeriesDataSpec(Strict):
     max_length: int | None = Field(
         None,
         gt=1,
+        le=10_000_000,
         description="Training series longer than this are cut into consecutive sections of "
         "at most this many steps (TS2Vec's max_train_length); default: no cut.",
     )
@@ -227,7 +277,7 @@ class GraphAugSpec(Strict):
 
 class GraphDataSpec(Strict):
     modality: Literal["graph"] = Field(description="Data modality.")
-    train: str = Field(
+    train: Spec = Field(
         description="Training graphs: .npz/.pt with x, edge_index [, y, ptr or batch, "
         "edge_attr] (without ptr/batch: one graph, node level), a TU-format folder "
         "(NAME_A.txt ...), an edge-list folder (edges.txt [, features.txt, labels.txt]), "
@@ -256,7 +306,7 @@ class EncoderSpec(Strict):
         "1-channel log-mel spectrograms) or an sslctl encoder (audio_cnn; for time series "
         "dilated_cnn, resnet1d, patch_tst; for graphs gin, gcn)."
     )
-    weights: str | None = Field(
+    weights: Spec | None = Field(
         None, description="Local .safetensors/.pt file to initialise from; never downloads."
     )
     kwargs: dict[str, Any] = Field(
@@ -275,21 +325,23 @@ class EncoderSpec(Strict):
 
 # ---------------------------------------------------------------- methods
 class _Head(Strict):
-    proj_hidden: int = Field(2048, gt=0, description="Projector hidden width.")
-    proj_dim: int = Field(128, gt=0, description="Projector output width.")
+    proj_hidden: int = Field(2048, gt=0, le=65536, description="Projector hidden width.")
+    proj_dim: int = Field(128, gt=0, le=65536, description="Projector output width.")
 
 
 class SimCLRSpec(_Head):
     name: Literal["simclr"] = Field(
         description="SimCLR: NT-Xent over two views (Chen et al. 2020)."
     )
-    temperature: float = Field(0.2, gt=0, description="Softmax temperature of NT-Xent.")
+    temperature: float = Field(0.2, gt=0, le=100, description="Softmax temperature of NT-Xent.")
 
 
 class BYOLSpec(_Head):
     name: Literal["byol"] = Field(description="BYOL: predictor + EMA target (Grill et al. 2020).")
-    proj_hidden: int = Field(4096, gt=0, description="Projector and predictor hidden width.")
-    proj_dim: int = Field(256, gt=0, description="Projector output width.")
+    proj_hidden: int = Field(
+        4096, gt=0, le=65536, description="Projector and predictor hidden width."
+    )
+    proj_dim: int = Field(256, gt=0, le=65536, description="Projector output width.")
     momentum: float = Field(
         0.996, gt=0, lt=1, description="Base EMA momentum, cosine-increased to 1 over training."
     )
@@ -297,34 +349,42 @@ class BYOLSpec(_Head):
 
 class BarlowSpec(_Head):
     name: Literal["barlow"] = Field(description="Barlow Twins (Zbontar et al. 2021).")
-    proj_hidden: int = Field(2048, gt=0, description="Projector hidden width (paper: 8192).")
-    proj_dim: int = Field(2048, gt=0, description="Projector output width (paper: 8192).")
-    lambd: float = Field(0.0051, gt=0, description="Weight of the off-diagonal redundancy term.")
+    proj_hidden: int = Field(
+        2048, gt=0, le=65536, description="Projector hidden width (paper: 8192)."
+    )
+    proj_dim: int = Field(2048, gt=0, le=65536, description="Projector output width (paper: 8192).")
+    lambd: float = Field(
+        0.0051, gt=0, le=1, description="Weight of the off-diagonal redundancy term."
+    )
 
 
 class VICRegSpec(_Head):
     name: Literal["vicreg"] = Field(description="VICReg (Bardes et al. 2022).")
-    proj_hidden: int = Field(2048, gt=0, description="Expander hidden width (paper: 8192).")
-    proj_dim: int = Field(2048, gt=0, description="Expander output width (paper: 8192).")
-    sim_coeff: float = Field(25.0, ge=0, description="Invariance (MSE) weight.")
-    std_coeff: float = Field(25.0, ge=0, description="Variance hinge weight.")
-    cov_coeff: float = Field(1.0, ge=0, description="Covariance weight.")
+    proj_hidden: int = Field(
+        2048, gt=0, le=65536, description="Expander hidden width (paper: 8192)."
+    )
+    proj_dim: int = Field(2048, gt=0, le=65536, description="Expander output width (paper: 8192).")
+    sim_coeff: float = Field(25.0, ge=0, le=1000, description="Invariance (MSE) weight.")
+    std_coeff: float = Field(25.0, ge=0, le=1000, description="Variance hinge weight.")
+    cov_coeff: float = Field(1.0, ge=0, le=1000, description="Covariance weight.")
 
 
 class DINOSpec(Strict):
     name: Literal["dino"] = Field(description="DINO self-distillation (Caron et al. 2021).")
-    out_dim: int = Field(4096, gt=0, description="Prototype count K (paper: 65536).")
-    hidden_dim: int = Field(2048, gt=0, description="Head MLP hidden width.")
-    bottleneck_dim: int = Field(256, gt=0, description="Head bottleneck width.")
-    student_temp: float = Field(0.1, gt=0, description="Student softmax temperature.")
-    teacher_temp: float = Field(0.04, gt=0, description="Final teacher temperature.")
-    warmup_teacher_temp: float = Field(0.04, gt=0, description="Initial teacher temperature.")
+    out_dim: int = Field(4096, gt=0, le=262144, description="Prototype count K (paper: 65536).")
+    hidden_dim: int = Field(2048, gt=0, le=65536, description="Head MLP hidden width.")
+    bottleneck_dim: int = Field(256, gt=0, le=65536, description="Head bottleneck width.")
+    student_temp: float = Field(0.1, gt=0, le=10, description="Student softmax temperature.")
+    teacher_temp: float = Field(0.04, gt=0, le=10, description="Final teacher temperature.")
+    warmup_teacher_temp: float = Field(
+        0.04, gt=0, le=10, description="Initial teacher temperature."
+    )
     warmup_teacher_temp_epochs: float = Field(
-        0, ge=0, description="Epochs of linear teacher-temperature warm-up."
+        0, ge=0, le=100_000, description="Epochs of linear teacher-temperature warm-up."
     )
     center_momentum: float = Field(0.9, ge=0, lt=1, description="Centre EMA momentum.")
     momentum: float = Field(0.996, gt=0, lt=1, description="Base teacher EMA momentum.")
-    local_crops: int = Field(6, ge=0, description="Number of local crops (multi-crop).")
+    local_crops: int = Field(6, ge=0, le=32, description="Number of local crops (multi-crop).")
     local_size_ratio: float = Field(
         96 / 224, gt=0, le=1, description="Local crop side as a fraction of image_size."
     )
@@ -335,9 +395,9 @@ class MAESpec(Strict):
         description="Masked autoencoder (He et al. 2022); ViT encoders only."
     )
     mask_ratio: float = Field(0.75, gt=0, lt=1, description="Fraction of patches masked.")
-    decoder_dim: int = Field(128, gt=0, description="Decoder width.")
-    decoder_depth: int = Field(2, gt=0, description="Decoder transformer blocks.")
-    decoder_heads: int = Field(4, gt=0, description="Decoder attention heads.")
+    decoder_dim: int = Field(128, gt=0, le=65536, description="Decoder width.")
+    decoder_depth: int = Field(2, gt=0, le=64, description="Decoder transformer blocks.")
+    decoder_heads: int = Field(4, gt=0, le=64, description="Decoder attention heads.")
     norm_pix_loss: bool = Field(True, description="Regress per-patch normalised pixels.")
 
 
@@ -349,7 +409,7 @@ class TS2VecSpec(Strict):
         0.5, ge=0, le=1, description="Weight of the instance-wise term (1 - alpha: temporal)."
     )
     temporal_unit: int = Field(
-        0, ge=0, description="Pyramid level from which the temporal term is added."
+        0, ge=0, le=64, description="Pyramid level from which the temporal term is added."
     )
     keep_prob: float = Field(
         0.5, gt=0, le=1, description="Chance a projected timestamp is kept (binomial masking)."
@@ -380,7 +440,9 @@ class GraphMAESpec(Strict):
         description="Share of masked nodes given another node's features instead of the "
         "[MASK] token.",
     )
-    alpha: float = Field(2.0, ge=1, description="Scaled cosine error exponent (official alpha_l).")
+    alpha: float = Field(
+        2.0, ge=1, le=10, description="Scaled cosine error exponent (official alpha_l)."
+    )
     drop_edge_rate: float = Field(
         0.0, ge=0, lt=1, description="Edges dropped from the encoder's graph each step."
     )
@@ -391,16 +453,16 @@ class GraphCLSpec(_Head):
         description="GraphCL (You et al. 2020): NT-Xent between two augmented graph views, "
         "negatives from the other view."
     )
-    proj_hidden: int = Field(128, gt=0, description="Projection head hidden width.")
-    proj_dim: int = Field(128, gt=0, description="Projection head output width.")
-    temperature: float = Field(0.2, gt=0, description="Softmax temperature.")
+    proj_hidden: int = Field(128, gt=0, le=65536, description="Projection head hidden width.")
+    proj_dim: int = Field(128, gt=0, le=65536, description="Projection head output width.")
+    temperature: float = Field(0.2, gt=0, le=100, description="Softmax temperature.")
 
 
 class DistillSpec(Strict):
     name: Literal["distill"] = Field(
         description="Label-free distillation: cosine of student projection to teacher embedding."
     )
-    proj_hidden: int = Field(1024, gt=0, description="Student projector hidden width.")
+    proj_hidden: int = Field(1024, gt=0, le=65536, description="Student projector hidden width.")
 
 
 MethodSpec = Annotated[
@@ -435,43 +497,55 @@ METHOD_NAMES = [
 # ---------------------------------------------------------------- optim / train / probe
 class OptimSpec(Strict):
     name: Literal["adamw", "lars", "sgd"] = Field("adamw", description="Optimizer.")
-    lr: float = Field(1e-3, gt=0, description="Peak learning rate (absolute, not batch-scaled).")
-    min_lr: float = Field(0.0, ge=0, description="Learning rate at the end of the cosine.")
-    weight_decay: float = Field(1e-4, ge=0, description="Weight decay at the start.")
-    weight_decay_end: float | None = Field(
-        None, ge=0, description="Weight decay at the end (cosine); default: constant."
+    lr: float = Field(
+        1e-3, gt=0, le=10, description="Peak learning rate (absolute, not batch-scaled)."
     )
-    warmup_epochs: float = Field(1.0, ge=0, description="Linear learning-rate warm-up, in epochs.")
+    min_lr: float = Field(0.0, ge=0, le=10, description="Learning rate at the end of the cosine.")
+    weight_decay: float = Field(1e-4, ge=0, le=10, description="Weight decay at the start.")
+    weight_decay_end: float | None = Field(
+        None, ge=0, le=10, description="Weight decay at the end (cosine); default: constant."
+    )
+    warmup_epochs: float = Field(
+        1.0, ge=0, le=100_000, description="Linear learning-rate warm-up, in epochs."
+    )
     schedule: Literal["cosine", "constant"] = Field("cosine", description="Shape after warm-up.")
     momentum: float = Field(0.9, ge=0, lt=1, description="Momentum for lars and sgd.")
-    betas: tuple[float, float] = Field((0.9, 0.999), description="AdamW betas.")
+    betas: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = Field(
+        (0.9, 0.999), description="AdamW betas."
+    )
 
 
 class TrainSpec(Strict):
     epochs: int = Field(
-        20, ge=0, description="Epochs; 0 writes the random-init encoder (baseline)."
+        20, ge=0, le=1_000_000, description="Epochs; 0 writes the random-init encoder (baseline)."
     )
-    batch_size: int = Field(256, gt=0, description="Batch size per process.")
-    accumulate: int = Field(1, gt=0, description="Gradient accumulation steps per update.")
-    grad_clip: float | None = Field(None, gt=0, description="Max gradient norm; none by default.")
+    batch_size: int = Field(256, gt=0, le=1_048_576, description="Batch size per process.")
+    accumulate: int = Field(1, gt=0, le=4096, description="Gradient accumulation steps per update.")
+    grad_clip: float | None = Field(
+        None, gt=0, le=1e6, description="Max gradient norm; none by default."
+    )
     precision: Literal["auto", "fp32", "bf16"] = Field(
         "auto", description="auto: bf16 autocast on GPU, fp32 on CPU."
     )
-    num_workers: Annotated[int, Field(ge=0)] | Literal["auto"] = Field(
+    num_workers: Annotated[int, Field(ge=0, le=64)] | Literal["auto"] = Field(
         "auto",
         description="Processes decoding a streamed source (0: this process); auto: one per "
         "usable CPU, at most 8. Data held in memory needs none.",
     )
     compile: bool = Field(False, description="Wrap the method in torch.compile.")
-    log_every: int = Field(10, gt=0, description="Steps between metrics.jsonl lines.")
-    checkpoint_every: int = Field(500, gt=0, description="Steps between checkpoints.")
+    log_every: int = Field(
+        10, gt=0, le=1_000_000_000, description="Steps between metrics.jsonl lines."
+    )
+    checkpoint_every: int = Field(
+        500, gt=0, le=1_000_000_000, description="Steps between checkpoints."
+    )
 
 
 class ProbeSpec(Strict):
-    train: str | None = Field(None, description="Labelled data the probes fit on (SPEC).")
-    test: str | None = Field(None, description="Labelled data the probes are scored on (SPEC).")
-    k: int = Field(20, gt=0, description="kNN neighbours.")
-    temperature: float = Field(0.07, gt=0, description="kNN similarity temperature.")
+    train: Spec | None = Field(None, description="Labelled data the probes fit on (SPEC).")
+    test: Spec | None = Field(None, description="Labelled data the probes are scored on (SPEC).")
+    k: int = Field(20, gt=0, le=10_000, description="kNN neighbours.")
+    temperature: float = Field(0.07, gt=0, le=100, description="kNN similarity temperature.")
     protocols: list[Literal["knn", "linear", "rankme", "svm"]] = Field(
         default_factory=lambda: ["knn", "linear", "rankme"],
         description="Probes to run (svm: TS2Vec's RBF-SVM protocol, for small sets).",
@@ -479,12 +553,21 @@ class ProbeSpec(Strict):
 
 
 class TeacherSpec(Strict):
-    run: str = Field(description="Run directory of the teacher encoder (from pretrain or distill).")
+    run: Spec = Field(
+        description="Run directory of the teacher encoder (from pretrain or distill)."
+    )
 
 
 class Recipe(Strict):
-    name: str = Field("run", description="Run name; the default output folder is runs/NAME.")
-    seed: int = Field(0, description="Seed for init, augmentation and data order.")
+    name: str = Field(
+        "run",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$",
+        description="Run name, one path component (letters, digits, . _ -); the default "
+        "output folder is runs/NAME.",
+    )
+    seed: int = Field(
+        0, ge=0, le=2**32 - 1, description="Seed for init, augmentation and data order."
+    )
     data: DataSpec = Field(description="What to train on and how it is augmented.")
     encoder: EncoderSpec = Field(description="The encoder being learned (the student in distill).")
     method: MethodSpec = Field(description="Self-supervised method and its parameters.")
@@ -522,6 +605,12 @@ def apply_overrides(tree: dict, overrides: list[str]) -> dict:
     return tree
 
 
+def short_repr(value: Any, limit: int = 60) -> str:
+    """What an error echoes of a value: its repr, cut (a YAML alias bomb expands to megabytes)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _describe(err: dict) -> str:
     loc = [str(p) for p in err["loc"]]
     # Discriminated unions put the tag in the path (method.simclr.temperature): drop it.
@@ -542,9 +631,11 @@ def _describe(err: dict) -> str:
     bounds["less_than_equal"] = "<= {le}"
     if kind in bounds:
         shown = {k: f"{v:g}" if isinstance(v, float) else v for k, v in ctx.items()}
-        return f"{path}: must be {bounds[kind].format(**shown)}, got {given!r}"
+        return f"{path}: must be {bounds[kind].format(**shown)}, got {short_repr(given)}"
     msg = err["msg"].removeprefix("Value error, ")
-    return f"{path}: {msg}, got {given!r}"
+    if kind == "string_pattern_mismatch" and loc == ["name"]:
+        msg = "must be one path component of letters, digits, '.', '_' or '-'"
+    return f"{path}: {msg}, got {short_repr(given)}"
 
 
 def validate(tree: Any, source: str) -> Recipe:
@@ -558,16 +649,43 @@ def validate(tree: Any, source: str) -> Recipe:
         raise UserError("\n".join(lines)) from None
 
 
+MAX_RECIPE_BYTES = 1 << 20
+MAX_RECIPE_VALUES = 10_000  # after YAML aliases are expanded; real recipes hold about 100
+
+
+def _count_values(tree: Any, path: Path) -> None:
+    """Refuse a recipe whose aliases expand to more values than any real recipe holds (a few
+    hundred bytes of nested aliases can stand for gigabytes)."""
+    seen, stack = 0, [tree]
+    while stack:
+        node = stack.pop()
+        seen += 1
+        if seen > MAX_RECIPE_VALUES:
+            raise UserError(
+                f"{path}: recipe expands to over {MAX_RECIPE_VALUES} values (YAML aliases?)"
+            )
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
 def load_tree(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: recipe file not found")
+    if path.stat().st_size > MAX_RECIPE_BYTES:
+        raise UserError(f"{path}: recipe file over {MAX_RECIPE_BYTES >> 20} MB")
     try:
         tree = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         raise UserError(f"{path}:{where} invalid YAML") from None
+    except (UnicodeDecodeError, RecursionError) as exc:
+        raise UserError(f"{path}: not a readable YAML recipe ({exc.__class__.__name__})") from None
+    _count_values(tree, path)
     return tree if tree is not None else {}
 
 

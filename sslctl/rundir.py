@@ -7,14 +7,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from sslctl import __version__
 from sslctl.encoders.base import Encoder
 from sslctl.engine.checkpoint import load_weights_file, save_weights, write_json, write_text
 from sslctl.errors import UserError
 from sslctl.modalities import Modality, get_modality
-from sslctl.recipe import Recipe, dump_recipe, validate
+from sslctl.recipe import Recipe, dump_recipe, load_tree, validate
 from sslctl.sources.stream import stream_settings
 
 
@@ -48,15 +46,70 @@ def load_run(path: str | Path) -> Run:
     for name in ("recipe.yaml", "encoder.json", "encoder.safetensors"):
         if not (run / name).is_file():
             raise UserError(f"{run}: not a finished run directory ({name} missing)")
-    recipe = validate(yaml.safe_load((run / "recipe.yaml").read_text()), str(run / "recipe.yaml"))
-    info = json.loads((run / "encoder.json").read_text())
+    recipe = validate(load_tree(run / "recipe.yaml"), str(run / "recipe.yaml"))
+    info = _read_info(run / "encoder.json", recipe)
     modality_cls = get_modality(info["modality"])
-    if hasattr(modality_cls, "eval_decoder"):  # file sources: read as the run's recipe says
-        modality = modality_cls(
-            info["input"], stream=stream_settings(recipe.data), workers=recipe.train.num_workers
-        )
-    else:
-        modality = modality_cls(info["input"])
-    encoder = modality.build_encoder(recipe.encoder.model_copy(update={"weights": None}))
-    encoder.load_state_dict(load_weights_file(run / "encoder.safetensors"))
+    try:
+        if hasattr(modality_cls, "eval_decoder"):  # file sources: read as the recipe says
+            modality = modality_cls(
+                info["input"], stream=stream_settings(recipe.data), workers=recipe.train.num_workers
+            )
+        else:
+            modality = modality_cls(info["input"])
+        encoder = modality.build_encoder(recipe.encoder.model_copy(update={"weights": None}))
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise UserError(f"{run / 'encoder.json'}: unusable input spec ({exc!r:.120})") from None
+    try:
+        encoder.load_state_dict(load_weights_file(run / "encoder.safetensors"))
+    except RuntimeError as exc:
+        reason = (str(exc).strip().splitlines() or ["mismatch"])[0][:160]
+        raise UserError(
+            f"{run / 'encoder.safetensors'}: does not fit {run / 'recipe.yaml'} ({reason})"
+        ) from None
     return Run(run, recipe, modality, encoder.eval())
+
+
+def _read_info(path: Path, recipe: Recipe) -> dict:
+    """encoder.json, checked for what rebuilding the encoder needs. Its input spec must agree
+    with the (validated, bounded) recipe on every setting both hold, so a crafted file cannot
+    ask for, say, a billion-pixel input."""
+    try:
+        info = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise UserError(f"{path}: not readable JSON ({exc.__class__.__name__})") from None
+    if not isinstance(info, dict) or not isinstance(info.get("input"), dict):
+        raise UserError(f"{path}: missing the 'input' spec the encoder is rebuilt from")
+    if info.get("modality") != recipe.data.modality:
+        raise UserError(f"{path}: modality {info.get('modality')!r:.40} is not the recipe's")
+    data = recipe.data.model_dump()
+    for key, value in info["input"].items():
+        if key in data and key != "modality" and data[key] is not None and data[key] != value:
+            raise UserError(f"{path}: input {key} = {value!r:.40} disagrees with recipe.yaml")
+    return info
+
+
+# What a run directory holds that its own jobs write (DESIGN.md's run directory contract).
+RUN_FILES = ("recipe.yaml", "encoder.safetensors", "encoder.json", "metrics.jsonl")
+
+
+def is_run_dir(path: Path) -> bool:
+    return (path / "recipe.yaml").is_file() and any(
+        (path / name).exists() for name in ("encoder.json", "metrics.jsonl", "checkpoints")
+    )
+
+
+def check_output(out: Path, reads: list[Path], option: str) -> None:
+    """Refuse an output path that would overwrite a file this job reads, or a file that makes
+    up a run directory (its recipe, weights, metadata, metrics or checkpoints): exports,
+    embeddings and index lists go beside a run, never over it."""
+    target = out.resolve()
+    if out.is_dir():
+        raise UserError(f"{option} {out}: is a folder; give a file path")
+    for path in reads:
+        if path.exists() and path.resolve() == target:
+            raise UserError(f"{option} {out}: is a file this job reads; choose another path")
+    folder = target.parent
+    if folder.name == "checkpoints" and is_run_dir(folder.parent):
+        raise UserError(f"{option} {out}: would overwrite the checkpoints of run {folder.parent}")
+    if target.name in RUN_FILES and is_run_dir(folder):
+        raise UserError(f"{option} {out}: would overwrite {target.name} of run {folder}")

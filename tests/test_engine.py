@@ -84,15 +84,26 @@ def test_refuses_to_overwrite_and_resume_without_checkpoint(write_recipe, tmp_pa
     one_line_exit_2(missing, "does not exist")
 
 
-def test_nan_loss_stops_with_step_and_keeps_last_checkpoint(write_recipe, tmp_path):
+def test_nan_loss_stops_with_step_and_keeps_last_checkpoint(write_recipe, tmp_path, monkeypatch):
+    """The loss turns NaN at its third call (lr is bounded now, so it cannot be made to
+    diverge from the recipe): the run stops naming that step, keeping the checkpoint before."""
+    from sslctl.methods import simclr
+
+    calls, loss = [], simclr.nt_xent
+
+    def diverging(*args, **kwargs):
+        calls.append(1)
+        value = loss(*args, **kwargs)
+        return value * float("nan") if len(calls) >= 3 else value
+
+    monkeypatch.setattr(simclr, "nt_xent", diverging)
     tree = small_recipe(train={"epochs": 2, "log_every": 50, "checkpoint_every": 1})
-    tree["optim"]["lr"] = 1e30
     proc = cli("pretrain", write_recipe(tree), "--out", tmp_path / "r", "--quiet")
     assert proc.returncode == 1
     line = proc.stderr.strip()
     assert line.startswith("error: loss became NaN/inf at step ") and "\n" not in line
     bad = int(line.split("at step ")[1].split(";")[0])
-    assert bad >= 1  # step 0 starts from finite random weights
+    assert bad == 2  # the third step (0-based), where the loss first became NaN
     ckpt = torch.load(tmp_path / "r" / "checkpoints" / "last.pt", weights_only=True)
     assert ckpt["step"] == bad  # the state the bad step started from; nothing after it
     for value in ckpt["method"].values():

@@ -197,17 +197,49 @@ def test_graphmae_masking_follows_the_official_split():
 def test_tu_reader_and_torch_geometric_agree(tu_folder, tmp_path):
     import shutil
 
+    from torch_geometric.datasets import TUDataset
+
     graphs, y = read_folder(tu_folder, None)
     assert len(graphs) == 120 and graphs.num_features == 4 and y.tolist()[:4] == [0, 1, 2, 3]
-    pytest.importorskip("torch_geometric")
-    with pytest.raises(UserError, match="dataset files not found .* sslctl never downloads"):
+    with pytest.raises(UserError, match="RINGS_A.txt not found; sslctl never downloads"):
         load_graphs(f"pyg:TUDataset:{tmp_path}:RINGS", False)
     shutil.copytree(tu_folder, tmp_path / "RINGS" / "raw", dirs_exist_ok=True)  # ROOT/NAME/raw
     samples = load_graphs(f"pyg:TUDataset:{tmp_path}:RINGS", False)
-    assert torch.equal(samples.x.node_ptr, graphs.node_ptr)
-    assert torch.equal(samples.x.x, graphs.x) and torch.equal(samples.y, y)
+    shutil.copytree(tu_folder, tmp_path / "pyg" / "RINGS" / "raw")
+    reference = TUDataset(str(tmp_path / "pyg"), "RINGS")  # torch_geometric's own reading
+    ptr = torch.tensor([0] + [d.num_nodes for d in reference]).cumsum(0)
+    assert torch.equal(samples.x.node_ptr, ptr) and torch.equal(samples.x.node_ptr, graphs.node_ptr)
+    assert torch.equal(samples.x.x, torch.cat([d.x for d in reference]))
+    assert torch.equal(samples.y, torch.cat([d.y for d in reference]))
     key = lambda gs: sorted(map(tuple, gs.union().edge_index.T.tolist()))  # noqa: E731
     assert key(samples.x) == key(graphs)
+    edges = torch.cat([d.edge_index + ptr[i] for i, d in enumerate(reference)], 1)
+    assert key(samples.x) == sorted(map(tuple, edges.T.tolist()))
+
+
+def test_pyg_never_unpickles_or_imports_by_name(tu_folder, tmp_path):
+    """A malicious processed/pre_transform.pt (a pickle that would create a marker file) sits
+    beside the raw files: it is never loaded. Other dataset classes are refused by name."""
+    import pickle
+    import shutil
+
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    shutil.copytree(tu_folder, tmp_path / "RINGS" / "raw")
+    (tmp_path / "RINGS" / "processed").mkdir()
+    for name in ("pre_transform.pt", "pre_filter.pt", "data.pt"):
+        (tmp_path / "RINGS" / "processed" / name).write_bytes(pickle.dumps(Payload()))
+    samples = load_graphs(f"pyg:TUDataset:{tmp_path}:RINGS", False)
+    assert len(samples) == 120 and not marker.exists()
+    for cls in ("Planetoid", "__builtins__", "os"):
+        with pytest.raises(UserError, match=f"pyg:{cls} is not read"):
+            load_graphs(f"pyg:{cls}:{tmp_path}:RINGS", False)
+    with pytest.raises(UserError, match="NAME must be a folder name"):
+        load_graphs(f"pyg:TUDataset:{tmp_path}:../RINGS", False)
 
 
 def test_npz_pt_and_edge_list_sources(tmp_path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import signal
+import sys
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ import numpy as np
 import torch
 
 from sslctl.engine import distributed as ddp
-from sslctl.engine.checkpoint import load_checkpoint, save_checkpoint
+from sslctl.engine.checkpoint import load_checkpoint, save_checkpoint, write_text
 from sslctl.engine.feed import train_inputs
 from sslctl.engine.logging import TrainLog
 from sslctl.engine.optim import (
@@ -126,24 +127,43 @@ class Trainer:
         }
 
     def resume(self) -> None:
-        state = load_checkpoint(self.checkpoint_path)
-        self.method.load_state_dict(state["method"])
-        self.opt.load_state_dict(state["optimizer"])
-        self.step = int(state["step"])
-        torch.set_rng_state(state["rng"]["torch"])
-        if "cuda" in state["rng"] and self.device.type == "cuda":
-            torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
+        path = self.checkpoint_path
+        state = load_checkpoint(path)
+        try:
+            self.method.load_state_dict(state["method"])
+            self.opt.load_state_dict(state["optimizer"])
+            self.step = int(state["step"])
+            torch.set_rng_state(state["rng"]["torch"])
+            if "cuda" in state["rng"] and self.device.type == "cuda":
+                torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            reason = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:160]
+            raise UserError(f"{path}: does not fit this recipe's model ({reason})") from None
+        if not 0 <= self.step <= self.plan.total_steps:
+            raise UserError(f"{path}: step {self.step} is outside this recipe's run")
         self._truncate_metrics()
 
     def _truncate_metrics(self) -> None:
-        """Drop log lines written after the checkpoint; the resumed run writes them again."""
+        """Drop log lines written after the checkpoint (the resumed run writes them again),
+        and a line torn by a killed process, with a warning."""
         import json
 
         path = self.run_dir / "metrics.jsonl"
-        if path.is_file() and ddp.is_main():
-            lines = [ln for ln in path.read_text().splitlines() if ln.strip()]
-            kept = [ln for ln in lines if json.loads(ln)["step"] <= self.step]
-            path.write_text("".join(ln + "\n" for ln in kept))
+        if not (path.is_file() and ddp.is_main()):
+            return
+        kept, torn = [], 0
+        for line in path.read_text(errors="replace").splitlines():
+            try:
+                record = json.loads(line)
+                step = int(record["step"])
+            except (ValueError, TypeError, KeyError):
+                torn += line.strip() != ""
+                continue
+            if step <= self.step:
+                kept.append(line)
+        if torn:
+            print(f"warning: {path}: dropped {torn} unreadable line(s)", file=sys.stderr)
+        write_text(path, "".join(ln + "\n" for ln in kept))
 
     def save(self) -> None:
         if ddp.is_main():

@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from sslctl.atomic import atomic_write
 from sslctl.engine.checkpoint import save_weights
-from sslctl.rundir import load_run
+from sslctl.rundir import RUN_FILES, check_output, load_run
 
 ONNX_TOLERANCE = 1e-4
 
@@ -121,26 +122,41 @@ def export(
     run_path: str | Path, fmt: str, out: str | None, check: bool
 ) -> tuple[Path, dict[str, float] | None]:
     run = load_run(run_path)
-    suffix = ".onnx" if fmt == "onnx" else ".safetensors"
-    path = Path(out) if out else Path(run_path) / f"encoder{suffix}"
+    run_dir = Path(run_path)
     if fmt == "safetensors":
-        if path.resolve() != (Path(run_path) / "encoder.safetensors").resolve():
-            meta = {"encoder.json": (Path(run_path) / "encoder.json").read_text()}
-            save_weights(path, run.encoder, meta)
+        # the run's own encoder.safetensors is already the export; a copy goes elsewhere
+        if out is None or Path(out).resolve() == (run_dir / "encoder.safetensors").resolve():
+            return run_dir / "encoder.safetensors", None
+        path = Path(out)
+        check_output(path, [run_dir / name for name in RUN_FILES], "--out")
+        meta = {"encoder.json": (run_dir / "encoder.json").read_text()}
+        save_weights(path, run.encoder, meta)
         return path, None
+    path = Path(out) if out else run_dir / "encoder.onnx"
+    check_output(path, [run_dir / name for name in RUN_FILES], "--out")
     meta = {
         "input_spec": json.dumps(run.modality.input_spec),
         "embed_dim": str(run.encoder.embed_dim),
     }
     modality = run.modality
-    write_onnx(run.encoder, modality.export_example(2), path, meta, axes=modality.export_axes)
-    if not check:
-        return path, None
-    torch.manual_seed(0)
-    diffs = compare_onnx(run.encoder, modality.export_checks(), path)
-    if diffs["max_abs_diff_l2_normalised"] > ONNX_TOLERANCE:
-        raise RuntimeError(
-            "ONNX check failed: max |onnxruntime - torch| on L2-normalised embeddings = "
-            f"{diffs['max_abs_diff_l2_normalised']:.2e} > {ONNX_TOLERANCE:g}"
+    diffs = None
+
+    def write_checked(tmp: str) -> None:
+        """Export to the temporary file and check it there: a model that fails the check
+        never takes the output's name."""
+        nonlocal diffs
+        write_onnx(
+            run.encoder, modality.export_example(2), Path(tmp), meta, axes=modality.export_axes
         )
+        if not check:
+            return
+        torch.manual_seed(0)
+        diffs = compare_onnx(run.encoder, modality.export_checks(), Path(tmp))
+        if diffs["max_abs_diff_l2_normalised"] > ONNX_TOLERANCE:
+            raise RuntimeError(
+                "ONNX check failed: max |onnxruntime - torch| on L2-normalised embeddings = "
+                f"{diffs['max_abs_diff_l2_normalised']:.2e} > {ONNX_TOLERANCE:g}"
+            )
+
+    atomic_write(path, write_checked)
     return path, diffs

@@ -14,7 +14,7 @@ from sslctl.errors import UserError
 from sslctl.methods import build_method
 from sslctl.modalities import get_modality
 from sslctl.recipe import Recipe
-from sslctl.rundir import load_run, write_encoder, write_recipe
+from sslctl.rundir import is_run_dir, load_run, write_encoder, write_recipe
 
 
 def _device(name: str) -> torch.device:
@@ -37,8 +37,13 @@ def pretrain(
     ckpt = run_dir / "checkpoints" / "last.pt"
     if resume and not ckpt.is_file():
         raise UserError(f"{run_dir}: --resume given but {ckpt} does not exist")
-    if not resume and ckpt.is_file():
-        raise UserError(f"{run_dir}: already holds a run; pass --resume or choose another --out")
+    if not resume and run_dir.exists():
+        if is_run_dir(run_dir) or ckpt.is_file():
+            raise UserError(
+                f"{run_dir}: already holds a run; pass --resume or choose another --out"
+            )
+        if not run_dir.is_dir() or any(run_dir.iterdir()):
+            raise UserError(f"{run_dir}: exists and is not an empty folder; choose a new --out")
     dev = _device(device)
     seed_everything(recipe.seed)
     modality_cls = get_modality(recipe.data.modality)
@@ -58,13 +63,13 @@ def pretrain(
     encoder = modality.build_encoder(recipe.encoder)
     method = build_method(recipe.method, encoder, teacher)
     torch.manual_seed(recipe.seed + 1000 * ddp.rank())  # per-rank augmentation streams
+    trainer = Trainer(method, modality, samples, recipe, run_dir, dev, quiet)
+    if resume:
+        trainer.resume()  # a checkpoint that does not load leaves the run's recipe as it was
     if ddp.is_main():
         write_recipe(run_dir, recipe)
-    trainer = Trainer(method, modality, samples, recipe, run_dir, dev, quiet)
     if samples.note and not quiet and ddp.is_main():
         print(samples.note, file=sys.stderr)
-    if resume:
-        trainer.resume()
     trainer.fit()
     trainer.save()
     if ddp.is_main():

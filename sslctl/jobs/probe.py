@@ -60,6 +60,9 @@ def probe(run: str | Path, data: str | None, protocols: list[str], device: torch
         test = loaded.modality.load(test_src)
         if test.y is None:
             raise UserError(f"{test_src}: probe data needs labels")
+    for part, name in ((train, train_src), (test, test_src or train_src)):
+        if len(torch.unique(part.y)) < 2:
+            raise UserError(f"{name}: a probe needs at least two classes in train and test")
     f_train, kept = embed_samples(loaded.encoder, loaded.modality, train, device)
     y_train = train.y[kept]
     f_test, kept = embed_samples(loaded.encoder, loaded.modality, test, device)

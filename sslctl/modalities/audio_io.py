@@ -64,6 +64,8 @@ def read_window(
     except (RuntimeError, OSError, ValueError, TypeError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
         raise DecodeError(f"cannot decode audio ({reason})") from None
+    if not np.isfinite(data).all():
+        raise DecodeError("audio holds NaN or inf samples")
     mono = torch.from_numpy(data.mean(axis=1))
     return resample(mono, file_rate, rate).numpy()[:length]
 
@@ -105,6 +107,11 @@ def read_npz(path: Path, rate: int, max_samples: int) -> tuple[np.ndarray, np.nd
     if np.issubdtype(x.dtype, np.integer):
         x = x.astype(np.float32) / 32768.0
     x = x.astype(np.float32)
+    if np.isinf(x).any():
+        raise UserError(f"{path}: x holds infinite samples")
+    valid = ~np.isnan(x)
+    if (valid[:, 1:] & ~valid[:, :-1]).any():  # NaN marks padding after a clip, nothing else
+        raise UserError(f"{path}: x holds NaN inside a clip (NaN may only pad a clip's end)")
     file_rate = int(arrays["sample_rate"]) if "sample_rate" in arrays else rate
     if file_rate != rate:
         x = resample_padded(x, file_rate, rate)

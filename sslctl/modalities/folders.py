@@ -26,12 +26,16 @@ def folder_labels(root: Path, files: list[Path]) -> np.ndarray | None:
     return np.array([index[p.relative_to(root).parts[0]] for p in files], dtype=np.int64)
 
 
-def open_npz(path: Path, x_meaning: str = "") -> np.lib.npyio.NpzFile:
-    """The arrays of an .npz source, which must hold `x`; UserError naming the file otherwise."""
+def open_npz(path: Path, x_meaning: str = "") -> dict[str, np.ndarray]:
+    """The arrays of an .npz source, which must hold `x`; UserError naming the file otherwise.
+    Never unpickles (object arrays are refused), and reads every array here, so a truncated or
+    crafted member fails now, with the file named, not later inside the job."""
     try:
-        arrays = np.load(path)
-    except (OSError, ValueError) as exc:
-        raise UserError(f"{path}: cannot read .npz ({exc})") from None
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except Exception as exc:  # noqa: BLE001 - truncated zip, object array, bad header: bad file
+        reason = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:160]
+        raise UserError(f"{path}: cannot read .npz ({reason})") from None
     if "x" not in arrays:
         raise UserError(f"{path}: .npz needs an array named 'x'{x_meaning}")
     return arrays

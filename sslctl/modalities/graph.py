@@ -15,7 +15,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from sslctl.encoders import Encoder
@@ -36,13 +35,12 @@ from sslctl.modalities.graph_augment import (
     augment,
 )
 from sslctl.modalities.graph_io import (
-    degree_features,
     from_union,
     node_samples,
     read_arrays,
     read_folder,
+    read_tu,
 )
-from sslctl.optional import import_optional
 from sslctl.recipe import EncoderSpec, GraphAugSpec, GraphDataSpec
 
 GRAPH_ENCODERS = ("gin", "gcn")
@@ -67,38 +65,31 @@ def symmetrize(graphs: GraphSet) -> GraphSet:
     return GraphSet(graphs.x, edges, graphs.node_ptr, edge_ptr, None)
 
 
+PYG_CLASSES = ("TUDataset",)  # torch_geometric datasets whose raw files sslctl reads itself
+
+
 def _pyg(spec: str) -> tuple[GraphSet | NodeSet, torch.Tensor | None]:
-    """`pyg:CLASS:ROOT[:NAME]`: a torch_geometric dataset whose files are already under ROOT."""
+    """`pyg:TUDataset:ROOT:NAME`: a torch_geometric TU dataset already on disk, read from its
+    raw text files (ROOT/NAME/raw/NAME_*.txt) by sslctl's TU reader. torch_geometric itself is
+    never called: its datasets unpickle `processed/*.pt` (pre_transform.pt, pre_filter.pt,
+    data.pt), so anyone able to write the folder could run code as the user. Processed files
+    are ignored, and other dataset classes (whose raw files may themselves be pickles, as
+    Planetoid's are) are refused."""
     parts = spec.split(":", 3)
-    if len(parts) < 3:
-        raise UserError(f"{spec}: expected pyg:CLASS:ROOT[:NAME], e.g. pyg:TUDataset:data:MUTAG")
-    datasets = import_optional("torch_geometric.datasets", spec)
-
-    base = getattr(datasets, parts[1], None)
-    if base is None:
-        raise UserError(f"{spec}: torch_geometric.datasets has no class {parts[1]!r}")
-
-    def refuse(self) -> None:
-        raise UserError(f"{spec}: dataset files not found under {parts[2]}; sslctl never downloads")
-
-    local = type(base.__name__, (base,), {"download": refuse})
-    dataset = local(parts[2], parts[3]) if len(parts) > 3 else local(parts[2])
-    items = [dataset[i] for i in range(len(dataset))]
-    as_np = lambda t: None if t is None else t.numpy()  # noqa: E731
-    if len(items) == 1:
-        d = items[0]
-        x = as_np(d.x) if d.x is not None else np.ones((d.num_nodes, 1), np.float32)
-        graph, y = from_union(x, d.edge_index.numpy(), None, as_np(d.y), spec)
-        masks = {k: as_np(getattr(d, k, None)) for k in ("train_mask", "test_mask")}
-        return node_samples(graph, y, {k: v for k, v in masks.items() if v is not None}, None, spec)
-    xs = [
-        d.x.numpy() if d.x is not None else degree_features(d.edge_index.numpy(), d.num_nodes)
-        for d in items
-    ]
-    ptr = np.concatenate([[0], np.cumsum([len(x) for x in xs])])
-    edges = np.concatenate([d.edge_index.numpy() + ptr[i] for i, d in enumerate(items)], 1)
-    y = np.concatenate([d.y.numpy().reshape(-1) for d in items])
-    return from_union(np.concatenate(xs), edges, ptr, y, spec)
+    if len(parts) < 4 or not parts[2] or not parts[3]:
+        raise UserError(f"{spec}: expected pyg:TUDataset:ROOT:NAME, e.g. pyg:TUDataset:data:MUTAG")
+    if parts[1] not in PYG_CLASSES:
+        raise UserError(
+            f"{spec}: pyg:{parts[1]} is not read (allowed: {', '.join(PYG_CLASSES)}, whose "
+            "raw text files sslctl reads itself; other datasets can be exported to .npz/.pt)"
+        )
+    name = parts[3]
+    if Path(name).name != name or name in (".", ".."):
+        raise UserError(f"{spec}: NAME must be a folder name, got {name!r}")
+    raw = Path(parts[2]) / name / "raw"
+    if not (raw / f"{name}_A.txt").is_file():
+        raise UserError(f"{spec}: {raw / f'{name}_A.txt'} not found; sslctl never downloads")
+    return read_tu(raw, name)
 
 
 def _builtin(spec: str) -> tuple[GraphSet | NodeSet, torch.Tensor | None]:

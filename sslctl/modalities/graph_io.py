@@ -70,11 +70,15 @@ def from_union(
         raise UserError(f"{where}: x must be (nodes, features), got shape {x.shape}")
     if x.dtype.kind not in "fiub":
         raise UserError(f"{where}: x must be numeric, got {x.dtype}")
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        raise UserError(f"{where}: node features hold NaN or inf")
     if edge_index.ndim != 2 or edge_index.shape[0] != 2:
         raise UserError(f"{where}: edge_index must be (2, E), got shape {edge_index.shape}")
     n = len(x)
     check_index(edge_index, n, where)
     edge_index = edge_index.astype(np.int64)
+    if edge_attr is not None and not np.isfinite(np.asarray(edge_attr, dtype=np.float64)).all():
+        raise UserError(f"{where}: edge attributes hold NaN or inf")
     if edge_attr is not None and len(edge_attr) != edge_index.shape[1]:
         raise UserError(
             f"{where}: edge_attr has {len(edge_attr)} rows but edge_index has "
@@ -119,12 +123,9 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
         from sslctl.modalities.folders import open_npz
 
         return dict(open_npz(path))
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure is a bad file
-        raise UserError(
-            f"{path}: cannot read as a tensor dict ({exc.__class__.__name__})"
-        ) from None
+    from sslctl.engine.checkpoint import safe_torch_load
+
+    data = safe_torch_load(path, "tensor dict")
     if not isinstance(data, dict):
         raise UserError(f"{path}: expected a dict of tensors (x, edge_index, ...)")
     return {k: v.numpy() if torch.is_tensor(v) else np.asarray(v) for k, v in data.items()}
@@ -170,7 +171,10 @@ def node_samples(
 
 def _read_table(path: Path, dtype: type) -> np.ndarray:
     if path.suffix == ".npy":
-        return np.load(path, allow_pickle=False)
+        try:
+            return np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise UserError(f"{path}: cannot read .npy ({str(exc)[:160]})") from None
     try:
         with path.open() as fh:  # commas (TU files: "1, 2"), tabs or spaces between values
             table = np.loadtxt((ln.replace(",", " ") for ln in fh), dtype=np.float64, ndmin=2)

@@ -22,7 +22,13 @@ from sslctl.errors import UserError
 from sslctl.modalities.base import Samples, ViewPlan, require_teacher_input, spec_overrides
 from sslctl.modalities.folders import open_npz
 from sslctl.modalities.image_augment import PRESETS, ViewParams, augment, augment_cropped
-from sslctl.modalities.image_decode import CropSpec, ImageEvalDecoder, ImageTrainDecoder
+from sslctl.modalities.image_decode import (
+    DEFAULT_MAX_PIXELS,
+    CropSpec,
+    ImageEvalDecoder,
+    ImageTrainDecoder,
+    open_image,
+)
 from sslctl.recipe import EncoderSpec, ImageAugSpec, ImageDataSpec
 from sslctl.sources.files import FileSource, open_file_source
 from sslctl.sources.stream import (
@@ -51,6 +57,8 @@ def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
     if x.ndim != 4 or x.shape[1] not in (1, 3):
         raise UserError(f"{path}: x must be (N,H,W), (N,C,H,W) or (N,H,W,C), got {x.shape}")
     if x.dtype != np.uint8:
+        if not np.issubdtype(x.dtype, np.number) or not np.isfinite(x).all():
+            raise UserError(f"{path}: images must be uint8 or finite floats in [0, 1]")
         if x.min() < 0 or x.max() > 1:
             raise UserError(f"{path}: float images must lie in [0, 1]")
         x = np.round(x * 255).astype(np.uint8)
@@ -88,16 +96,15 @@ def array_samples(spec: str, channels: int | None) -> Samples:
     return Samples(images, None if y is None else torch.from_numpy(y), spec)
 
 
-def _file_mode(source: FileSource, channels: int | None) -> str:
+def _file_mode(source: FileSource, channels: int | None, max_pixels: int) -> str:
     """PIL mode to decode in: the forced channels, else what the first readable file has."""
     if channels is not None:
         return "L" if channels == 1 else "RGB"
-    from PIL import Image
-
     for i in range(min(len(source), 16)):
         try:
-            with source.open(i) as fh, Image.open(fh) as first:
-                return "L" if first.mode in ("L", "1", "I", "I;16", "F") else "RGB"
+            with source.open(i) as fh, open_image(fh, max_pixels) as first:
+                gray = first.mode in ("L", "1", "F") or first.mode.startswith("I")
+                return "L" if gray else "RGB"
         except Exception:  # noqa: BLE001 - an unreadable file is found again, and named, later
             continue
     raise UserError(f"{source.name(0)}: cannot decode image (none of the first files open)")
@@ -128,7 +135,7 @@ class ImageModality:
         source = open_file_source(spec, IMAGE_SUFFIXES, "image")
         if source is None:
             return array_samples(spec, channels)
-        mode = _file_mode(source, channels)
+        mode = _file_mode(source, channels, stream.get("max_image_pixels", DEFAULT_MAX_PIXELS))
         bare = ImageModality._bare(size, 1 if mode == "L" else 3, stream, workers)
         y = None if source.labels is None else torch.from_numpy(source.labels)
         streamed, note = choose_streaming(
@@ -165,7 +172,8 @@ class ImageModality:
         if isinstance(train.x, FileSamples):
             from sslctl.engine.feed import decode_all
 
-            channels = 1 if _file_mode(train.x.source, data.channels) == "L" else 3
+            mode = _file_mode(train.x.source, data.channels, data.max_image_pixels)
+            channels = 1 if mode == "L" else 3
             rows = np.random.default_rng(0).permutation(len(train))[:STATS_IMAGES]
             bare = cls._bare(data.image_size, channels, stream, workers)
             (pixels,), _ = decode_all(
@@ -206,12 +214,15 @@ class ImageModality:
     def _mode(self) -> str:
         return "L" if self.channels == 1 else "RGB"
 
+    def _max_pixels(self) -> int:
+        return self.stream.get("max_image_pixels", DEFAULT_MAX_PIXELS)
+
     def train_decoder(self, plan: ViewPlan) -> ImageTrainDecoder:
         crops = tuple(CropSpec(size, p.crop_scale) for size, p in self._view_specs(plan))
-        return ImageTrainDecoder(self._mode(), crops)
+        return ImageTrainDecoder(self._mode(), crops, self._max_pixels())
 
     def eval_decoder(self) -> ImageEvalDecoder:
-        return ImageEvalDecoder(self._mode(), self.size)
+        return ImageEvalDecoder(self._mode(), self.size, self._max_pixels())
 
     def from_decoded(
         self, outputs: tuple[torch.Tensor, ...], device: torch.device, train: bool

@@ -20,7 +20,10 @@ from typing import BinaryIO
 
 import numpy as np
 
+from sslctl.sources.stream import DecodeError
+
 RATIO = (3 / 4, 4 / 3)
+DEFAULT_MAX_PIXELS = 100_000_000
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,44 @@ def crop_box(
     return (width - w) // 2, (height - h) // 2, w, h
 
 
+def open_image(fh: BinaryIO, max_pixels: int):
+    """The image (header read, nothing decoded), refused when larger than `max_pixels`:
+    a few kB of PNG can claim 20000 x 20000 pixels. PIL's own guard is replaced by this one,
+    so the limit is the recipe's (`data.max_image_pixels`) and the error one line."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = None
+    img = Image.open(fh)
+    width, height = img.size
+    if width * height > max_pixels:
+        img.close()
+        raise DecodeError(
+            f"image of {width}x{height} pixels exceeds data.max_image_pixels ({max_pixels})"
+        )
+    return img
+
+
+def _to_8bit(img):
+    """16-bit and 32-bit integer images are scaled to 8 bits (value / 257), float images in
+    [0, 1] to 0..255; converting them as PIL does would clip everything above 255 to white
+    and every float below 1 to black. NaN, inf or out-of-range values are refused."""
+    from PIL import Image
+
+    if img.mode.startswith("I"):
+        arr = np.asarray(img, dtype=np.float64)
+        if arr.min() < 0 or arr.max() > 65535:
+            raise DecodeError("integer pixels outside 0..65535")
+        return Image.fromarray(np.round(arr / 257).astype(np.uint8), "L")
+    if img.mode == "F":
+        arr = np.asarray(img, dtype=np.float64)
+        if not np.isfinite(arr).all():
+            raise DecodeError("float image holds NaN or inf pixels")
+        if arr.min() < 0 or arr.max() > 1:
+            raise DecodeError("float pixels outside [0, 1]")
+        return Image.fromarray(np.round(arr * 255).astype(np.uint8), "L")
+    return img
+
+
 def _prepare(img, mode: str, boxes: list[tuple[int, int, int, int]], sizes: list[int]):
     """`img` (just opened), drafted down as far as every box allows and converted to `mode`,
     and the factor that box coordinates shrink by."""
@@ -62,7 +103,7 @@ def _prepare(img, mode: str, boxes: list[tuple[int, int, int, int]], sizes: list
         reduce = max((r for r in (1, 2, 4, 8) if r <= room), default=1)
         if reduce > 1:
             img.draft(mode, (-(-img.size[0] // reduce), -(-img.size[1] // reduce)))
-    img = img.convert(mode)
+    img = _to_8bit(img).convert(mode)
     return img, width / img.size[0]
 
 
@@ -77,11 +118,12 @@ class ImageTrainDecoder:
 
     mode: str  # "L" or "RGB"
     crops: tuple[CropSpec, ...]
+    max_pixels: int = DEFAULT_MAX_PIXELS
 
     def __call__(self, fh: BinaryIO, rng: np.random.Generator | None) -> tuple[np.ndarray, ...]:
         from PIL import Image
 
-        with Image.open(fh) as opened:
+        with open_image(fh, self.max_pixels) as opened:
             width, height = opened.size
             boxes = [crop_box(width, height, c.scale, rng) for c in self.crops]
             img, shrink = _prepare(opened, self.mode, boxes, [c.size for c in self.crops])
@@ -98,11 +140,12 @@ class ImageEvalDecoder:
 
     mode: str
     size: int
+    max_pixels: int = DEFAULT_MAX_PIXELS
 
     def __call__(self, fh: BinaryIO, rng: np.random.Generator | None) -> tuple[np.ndarray, ...]:
         from PIL import Image
 
-        with Image.open(fh) as opened:
+        with open_image(fh, self.max_pixels) as opened:
             width, height = opened.size
             side = min(width, height)
             box = ((width - side) // 2, (height - side) // 2, side, side)

@@ -70,10 +70,10 @@ def _check_x(x: np.ndarray, path: Path) -> np.ndarray:
 def read_array(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
     """`.npy` (x only) or `.npz` (x and optional y)."""
     if path.suffix == ".npy":
-        try:
-            x = np.load(path, allow_pickle=False)
+        try:  # memory-mapped: a header that claims more than the file holds fails here
+            x = np.load(path, mmap_mode="r", allow_pickle=False)
         except (OSError, ValueError) as exc:
-            raise UserError(f"{path}: cannot read .npy ({exc})") from None
+            raise UserError(f"{path}: cannot read .npy ({str(exc)[:160]})") from None
         return _check_x(x, path), None
     arrays = open_npz(path, " shaped (N, C, T)")
     x = _check_x(arrays["x"], path)

@@ -183,8 +183,12 @@ DEFAULT_STREAM = {"cache": "auto", "cache_budget_mb": 1024.0, "on_decode_error":
 
 
 def stream_settings(data: Any) -> dict:
-    """The data spec's `cache`, `cache_budget_mb` and `on_decode_error` (recipe.StreamSpec)."""
-    return {key: getattr(data, key) for key in DEFAULT_STREAM}
+    """The data spec's `cache`, `cache_budget_mb` and `on_decode_error` (recipe.StreamSpec),
+    and `max_image_pixels` where the modality has it."""
+    settings = {key: getattr(data, key) for key in DEFAULT_STREAM}
+    if hasattr(data, "max_image_pixels"):
+        settings["max_image_pixels"] = data.max_image_pixels
+    return settings
 
 
 def choose_streaming(
