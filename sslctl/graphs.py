@@ -105,6 +105,22 @@ class NodeSet:
         return GraphBatch(self.graph.x, self.graph.edge_index, self.nodes)
 
 
+def concat_batches(parts: list[GraphBatch], level: str) -> GraphBatch:
+    """One disjoint union of several batches: node ids shift by the nodes before them; `pick`
+    joins as graph offsets (graph level: G + 1 boundaries, shared ones merged) or as node
+    indices (node level). Embeddings then come out in the parts' order."""
+    shift = torch.tensor([0] + [len(p.x) for p in parts[:-1]], device=parts[0].x.device)
+    shift = shift.cumsum(0)
+    edges = torch.cat([p.edge_index + s for p, s in zip(parts, shift, strict=True)], 1)
+    if level == "graph":
+        picks = [parts[0].pick] + [
+            p.pick[1:] + s for p, s in zip(parts[1:], shift[1:], strict=True)
+        ]
+    else:
+        picks = [p.pick + s for p, s in zip(parts, shift, strict=True)]
+    return GraphBatch(torch.cat([p.x for p in parts]), edges, torch.cat(picks))
+
+
 def pack_graphs(
     xs: list[torch.Tensor], edges: list[torch.Tensor], attrs: list[torch.Tensor] | None = None
 ) -> GraphSet:

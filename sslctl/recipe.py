@@ -379,8 +379,12 @@ class DINOSpec(Strict):
     warmup_teacher_temp: float = Field(
         0.04, gt=0, le=10, description="Initial teacher temperature."
     )
-    warmup_teacher_temp_epochs: float = Field(
-        0, ge=0, le=100_000, description="Epochs of linear teacher-temperature warm-up."
+    warmup_teacher_temp_epochs: int = Field(
+        0,
+        ge=0,
+        le=100_000,
+        description="Epochs of linear teacher-temperature warm-up: warmup_teacher_temp at "
+        "epoch 0 up to teacher_temp at epoch W-1, as the official schedule.",
     )
     center_momentum: float = Field(0.9, ge=0, lt=1, description="Centre EMA momentum.")
     momentum: float = Field(0.996, gt=0, lt=1, description="Base teacher EMA momentum.")
@@ -518,6 +522,13 @@ class OptimSpec(Strict):
 class TrainSpec(Strict):
     epochs: int = Field(
         20, ge=0, le=1_000_000, description="Epochs; 0 writes the random-init encoder (baseline)."
+    )
+    steps: int | None = Field(
+        None,
+        ge=0,
+        le=100_000_000,
+        description="Total optimizer steps, instead of epochs x steps per epoch (TS2Vec "
+        "trains 200 iterations whatever the set's size); schedules keep counting in epochs.",
     )
     batch_size: int = Field(256, gt=0, le=1_048_576, description="Batch size per process.")
     accumulate: int = Field(1, gt=0, le=4096, description="Gradient accumulation steps per update.")

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
-import torch.nn.functional as F
 
 from sslctl.methods.barlow import barlow_loss
 from sslctl.methods.byol import regression_loss
@@ -17,28 +14,61 @@ from sslctl.methods.vicreg import vicreg_terms
 torch.manual_seed(0)
 
 
+def _leaves(*tensors: torch.Tensor) -> list[torch.Tensor]:
+    return [t.clone().requires_grad_(True) for t in tensors]
+
+
+def assert_same_loss_and_grads(ours, reference, inputs, rtol=1e-4, atol=1e-6) -> None:
+    """`ours(*inputs)` and `reference(*inputs)` agree in value and in every input's gradient."""
+    a, b = _leaves(*inputs), _leaves(*inputs)
+    la, lb = ours(*a), reference(*b)
+    torch.testing.assert_close(la, lb, rtol=rtol, atol=atol)
+    la.backward()
+    lb.backward()
+    for x, y in zip(a, b, strict=True):
+        torch.testing.assert_close(x.grad, y.grad, rtol=rtol, atol=atol)
+
+
 def test_nt_xent_matches_loop():
     z1, z2, t = torch.randn(6, 5), torch.randn(6, 5), 0.3
-    z = F.normalize(torch.cat([z1, z2]), dim=1)
-    n = len(z1)
-    total = 0.0
-    for i in range(2 * n):
-        pos = (i + n) % (2 * n)
-        num = math.exp(float(z[i] @ z[pos]) / t)
-        den = sum(math.exp(float(z[i] @ z[k]) / t) for k in range(2 * n) if k != i)
-        total += -math.log(num / den)
-    assert abs(nt_xent(z1, z2, t).item() - total / (2 * n)) < 1e-5
+
+    def reference(z1, z2):
+        z = torch.cat([z1, z2])
+        z = z / z.norm(dim=1, keepdim=True)
+        n, total = len(z1), 0.0
+        for i in range(2 * n):
+            pos = (i + n) % (2 * n)
+            den = sum(torch.exp(z[i] @ z[k] / t) for k in range(2 * n) if k != i)
+            total = total - torch.log(torch.exp(z[i] @ z[pos] / t) / den)
+        return total / (2 * n)
+
+    assert_same_loss_and_grads(lambda a, b: nt_xent(a, b, t), reference, (z1, z2))
 
 
-def test_barlow_matches_paper_pseudocode():
+def test_barlow_matches_the_reference_with_its_batchnorm_eps():
+    """The official code standardises with BatchNorm1d(affine=False), eps 1e-5. On columns of
+    tiny variance the eps matters: the gradients differ by about eps/var without it."""
     z1, z2, lambd = torch.randn(32, 8), torch.randn(32, 8), 0.005
-    bn = torch.nn.BatchNorm1d(8, affine=False, eps=1e-12).train()
+    z1[:, :3] *= 1e-3  # variance ~1e-6, below the eps
+    z2[:, 5:] *= 1e-3
+
+    def reference(z1, z2):
+        def bn(z):
+            mean = z.sum(0) / len(z)
+            var = ((z - mean) ** 2).sum(0) / len(z)
+            return (z - mean) / torch.sqrt(var + 1e-5)
+
+        c = bn(z1).T @ bn(z2) / len(z1)
+        on = ((torch.diagonal(c) - 1) ** 2).sum()
+        off = (c**2).sum() - (torch.diagonal(c) ** 2).sum()
+        return on + lambd * off
+
+    assert_same_loss_and_grads(lambda a, b: barlow_loss(a, b, lambd)[0], reference, (z1, z2))
+    bn = torch.nn.BatchNorm1d(8, affine=False).train()  # eps=1e-5: torch's own layer agrees
     c = bn(z1).T @ bn(z2) / 32
-    on = ((torch.diagonal(c) - 1) ** 2).sum()
-    off = (c**2).sum() - (torch.diagonal(c) ** 2).sum()
-    loss, on_diag, off_diag = barlow_loss(z1, z2, lambd)
-    assert torch.allclose(loss, on + lambd * off, rtol=1e-4)
-    assert torch.allclose(on_diag, on, rtol=1e-4) and torch.allclose(off_diag, off, rtol=1e-4)
+    _, on_diag, off_diag = barlow_loss(z1, z2, lambd)
+    assert torch.allclose(on_diag, ((torch.diagonal(c) - 1) ** 2).sum(), rtol=1e-4)
+    assert torch.allclose(off_diag, (c**2).sum() - (torch.diagonal(c) ** 2).sum(), rtol=1e-4)
 
 
 def test_barlow_is_zero_for_identical_decorrelated_views():
@@ -48,38 +78,76 @@ def test_barlow_is_zero_for_identical_decorrelated_views():
     assert off < 0.05 and loss < 0.05
 
 
-def test_vicreg_terms():
+def test_vicreg_terms_and_gradients():
     z1, z2 = torch.randn(16, 4), torch.randn(16, 4)
-    inv, var, cov = vicreg_terms(z1, z2)
-    assert torch.allclose(inv, ((z1 - z2) ** 2).mean())
-    ref_var = sum(F.relu(1 - torch.sqrt(z.var(0) + 1e-4)).mean() for z in (z1, z2)) / 2
-    assert torch.allclose(var, ref_var)
-    ref_cov = 0.0
-    for z in (z1, z2):
-        c = torch.cov(z.T)
-        ref_cov += ((c**2).sum() - (torch.diagonal(c) ** 2).sum()) / 4
-    assert torch.allclose(cov, ref_cov, rtol=1e-5)
+
+    def reference(z1, z2, weights=(25.0, 25.0, 1.0)):
+        inv = ((z1 - z2) ** 2).mean()
+        var = sum(torch.relu(1 - torch.sqrt(z.var(0) + 1e-4)).mean() for z in (z1, z2)) / 2
+        cov = 0.0
+        for z in (z1, z2):
+            zc = z - z.mean(0)
+            c = zc.T @ zc / (len(z) - 1)
+            cov = cov + ((c**2).sum() - (torch.diagonal(c) ** 2).sum()) / 4
+        return weights[0] * inv + weights[1] * var + weights[2] * cov
+
+    def ours(z1, z2):
+        inv, var, cov = vicreg_terms(z1, z2)
+        return 25.0 * inv + 25.0 * var + 1.0 * cov
+
+    assert_same_loss_and_grads(ours, reference, (z1, z2), rtol=1e-5)
 
 
 def test_byol_regression_is_normalised_mse():
     p, z = torch.randn(10, 6), torch.randn(10, 6)
-    ref = ((F.normalize(p, dim=1) - F.normalize(z, dim=1)) ** 2).sum(1).mean()
-    assert torch.allclose(regression_loss(p, z), ref, atol=1e-6)
+
+    def reference(p, z):  # the target is a stop-gradient (the EMA teacher's projection)
+        p = p / p.norm(dim=1, keepdim=True)
+        z = z.detach() / z.detach().norm(dim=1, keepdim=True)
+        return (2 - 2 * (p * z).sum(1)).mean()
+
+    assert_same_loss_and_grads(regression_loss, reference, (p, z))
 
 
 def test_dino_loss_skips_same_view_pairs():
     s = [torch.randn(4, 10) for _ in range(4)]  # 2 global + 2 local student views
     t = [torch.randn(4, 10) for _ in range(2)]
     center = torch.randn(1, 10)
-    ref, n = 0.0, 0
-    for iq in range(2):
-        q = F.softmax((t[iq] - center) / 0.04, dim=1)
-        for v in range(4):
-            if v != iq:
-                ref += (-(q * F.log_softmax(s[v] / 0.1, dim=1)).sum(1)).mean()
-                n += 1
-    assert n == 6
-    assert torch.allclose(dino_loss(s, t, center, 0.1, 0.04), ref / n)
+
+    def reference(*student):
+        total, n = 0.0, 0
+        for iq in range(2):
+            q = torch.exp((t[iq] - center) / 0.04)
+            q = q / q.sum(1, keepdim=True)
+            for v in range(4):
+                if v != iq:
+                    logp = student[v] / 0.1 - torch.logsumexp(student[v] / 0.1, 1, keepdim=True)
+                    total = total + (-(q * logp).sum(1)).mean()
+                    n += 1
+        assert n == 6
+        return total / n
+
+    assert_same_loss_and_grads(lambda *st: dino_loss(list(st), t, center, 0.1, 0.04), reference, s)
+
+
+def test_dino_teacher_temperature_follows_the_official_schedule():
+    """np.linspace(warmup, final, W) over epochs 0..W-1, then the final value."""
+    from sslctl.methods.dino import teacher_temperature
+    from sslctl.recipe import DINOSpec
+
+    spec = DINOSpec(
+        name="dino", warmup_teacher_temp=0.04, teacher_temp=0.07, warmup_teacher_temp_epochs=30
+    )
+    schedule = torch.linspace(0.04, 0.07, 30).tolist()
+    assert teacher_temperature(spec, 0) == 0.04
+    assert abs(teacher_temperature(spec, 29) - 0.07) < 1e-12  # reached at W-1, not W
+    assert teacher_temperature(spec, 30) == 0.07 and teacher_temperature(spec, 99) == 0.07
+    for epoch in range(30):
+        assert abs(teacher_temperature(spec, epoch) - schedule[epoch]) < 1e-7
+    one = spec.model_copy(update={"warmup_teacher_temp_epochs": 1})
+    assert teacher_temperature(one, 0) == 0.04 and teacher_temperature(one, 1) == 0.07
+    none = spec.model_copy(update={"warmup_teacher_temp_epochs": 0})
+    assert teacher_temperature(none, 0) == 0.07
 
 
 def test_mae_masking_and_patchify():

@@ -91,12 +91,12 @@ class Trainer:
         self.shards = samples.x.source.members[:, 0] if _sharded(samples) else None
         per_update = t.batch_size * t.accumulate * self.world
         steps = len(samples) // per_update
-        if steps == 0 and t.epochs > 0:
+        if steps == 0 and (t.epochs if t.steps is None else t.steps) > 0:
             raise UserError(
                 f"train.batch_size: {t.batch_size} x accumulate {t.accumulate} x {self.world} "
                 f"process(es) exceeds the {len(samples)} training samples"
             )
-        self.plan = Plan(steps, steps * t.epochs, per_update)
+        self.plan = Plan(steps, steps * t.epochs if t.steps is None else t.steps, per_update)
         if self.world > 1:
             self.method = ddp.convert_batchnorm(self.method).to(device)
             ddp.broadcast_parameters(self.method)

@@ -16,12 +16,19 @@ def off_diagonal(m: torch.Tensor) -> torch.Tensor:
     return m.flatten()[:-1].view(n - 1, n + 1)[:, 1:].flatten()
 
 
+BN_EPS = 1e-5  # the reference standardises with BatchNorm1d(affine=False): sqrt(var + eps)
+
+
+def standardise(z: torch.Tensor) -> torch.Tensor:
+    """What the official code's `nn.BatchNorm1d(affine=False)` does in training: subtract the
+    batch mean, divide by sqrt(biased variance + 1e-5)."""
+    return (z - z.mean(0)) / torch.sqrt(z.var(0, unbiased=False) + BN_EPS)
+
+
 def barlow_loss(z1: torch.Tensor, z2: torch.Tensor, lambd: float) -> tuple[torch.Tensor, ...]:
     z1, z2 = gather_with_grad(z1), gather_with_grad(z2)
     n = z1.shape[0]
-    z1 = (z1 - z1.mean(0)) / z1.std(0, unbiased=False).clamp(min=1e-6)
-    z2 = (z2 - z2.mean(0)) / z2.std(0, unbiased=False).clamp(min=1e-6)
-    c = z1.T @ z2 / n
+    c = standardise(z1).T @ standardise(z2) / n
     on_diag = (torch.diagonal(c) - 1).pow(2).sum()
     off_diag = off_diagonal(c).pow(2).sum()
     return on_diag + lambd * off_diag, on_diag, off_diag

@@ -9,7 +9,7 @@ from torch import nn
 
 from sslctl.engine.distributed import all_reduce_sum, world_size
 from sslctl.methods.base import Method, copy_frozen
-from sslctl.modalities.base import ViewPlan
+from sslctl.modalities.base import ViewPlan, Views
 from sslctl.recipe import DINOSpec
 
 
@@ -54,6 +54,15 @@ def dino_loss(
     return total / terms
 
 
+def teacher_temperature(spec: DINOSpec, epoch: int) -> float:
+    """The official schedule, per epoch: np.linspace(warmup, final, W) over epochs 0..W-1
+    (the final value is reached at epoch W-1), then the final value."""
+    warm, final, w = spec.warmup_teacher_temp, spec.teacher_temp, spec.warmup_teacher_temp_epochs
+    if epoch >= w:
+        return final
+    return warm if w == 1 else warm + (final - warm) * epoch / (w - 1)
+
+
 class DINO(Method):
     def __init__(self, encoder, spec: DINOSpec) -> None:
         super().__init__(encoder)
@@ -74,24 +83,20 @@ class DINO(Method):
         return [(self.encoder, self.teacher_encoder), (self.head, self.teacher_head)]
 
     def teacher_temperature(self) -> float:
-        s = self.spec
-        if self.progress >= s.warmup_teacher_temp_epochs:
-            return s.teacher_temp
-        frac = self.progress / s.warmup_teacher_temp_epochs
-        return s.warmup_teacher_temp + frac * (s.teacher_temp - s.warmup_teacher_temp)
+        return teacher_temperature(self.spec, int(self.progress))
 
-    def _student(self, views: list[torch.Tensor]) -> list[torch.Tensor]:
+    def _student(self, views: Views) -> list[torch.Tensor]:
+        """One forward for the global views and one for the local ones, batched by the
+        modality (its input type, its rule for joining views of one size)."""
         out: list[torch.Tensor] = []
-        for group in (views[:2], views[2:]):  # one forward per resolution
-            if group:
-                emb = self.head(self.encoder(torch.cat(group)))
-                out += list(emb.float().chunk(len(group)))
+        for joined, count in views.groups():
+            out += list(self.head(self.encoder(joined)).float().chunk(count))
         return out
 
-    def forward(self, views):
+    def forward(self, views: Views):
         student = self._student(views)
         with torch.no_grad():
-            teacher = self.teacher_head(self.teacher_encoder(torch.cat(views[:2]))).float()
+            teacher = self.teacher_head(self.teacher_encoder(views.concat(views[:2]))).float()
         loss = dino_loss(
             student,
             list(teacher.chunk(2)),

@@ -32,7 +32,13 @@ from sslctl.modalities.audio_io import (
     read_npz,
     resample_padded,
 )
-from sslctl.modalities.base import Samples, ViewPlan, require_teacher_input, spec_overrides
+from sslctl.modalities.base import (
+    Samples,
+    ViewPlan,
+    Views,
+    require_teacher_input,
+    spec_overrides,
+)
 from sslctl.recipe import AudioAugSpec, AudioDataSpec, EncoderSpec
 from sslctl.sources.files import open_file_source
 from sslctl.sources.stream import (
@@ -233,7 +239,7 @@ class AudioModality:
         name = a.preset or ("mae" if preset == "mae" else "default")
         return replace(PRESETS[name], **spec_overrides(a, AudioViewParams))
 
-    def views(self, x: torch.Tensor, plan: ViewPlan) -> list[torch.Tensor]:
+    def views(self, x: torch.Tensor, plan: ViewPlan) -> Views:
         frontend = self.frontend.to(x.device)
         spec = frontend(x)
         scale = float(self.input_spec.get("std", 1.0))
@@ -243,7 +249,7 @@ class AudioModality:
             plan.n_local if self.augment_spec.local_crops is None else self.augment_spec.local_crops
         )
         views += [augment(spec, local_params(params), scale) for _ in range(n_local)]
-        return post_normalise(views) if params.post_norm else views
+        return Views(post_normalise(views) if params.post_norm else views, plan.n_global, torch.cat)
 
     def student_of(self, teacher: AudioModality) -> AudioModality:
         """Views are standardised log-mels, which pass the teacher's front end untouched: the

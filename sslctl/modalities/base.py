@@ -36,6 +36,25 @@ class ViewPlan:
     preset: str = "simclr"
 
 
+class Views(list):
+    """One step's views, the global ones first, with the modality's `concat`: what joins
+    several of its model inputs into one (a tensor cat for images and spectrograms, NaN
+    padding for series of different lengths, a disjoint union for graphs). A method that runs
+    views together for speed (DINO) groups them through `groups()`: the global views in one
+    forward and the local views (another size) in another. No method calls torch.cat on a
+    batch type it does not own."""
+
+    def __init__(self, views: Iterable[Any], n_global: int, concat: Callable[[list], Any]):
+        super().__init__(views)
+        self.n_global = n_global
+        self.concat = concat
+
+    def groups(self) -> list[tuple[Any, int]]:
+        """(joined input, how many views it holds) for the global views, then the local ones."""
+        parts = (self[: self.n_global], self[self.n_global :])
+        return [(self.concat(part), len(part)) for part in parts if part]
+
+
 def spec_overrides(spec: Any, params_type: type) -> dict[str, Any]:
     """The fields of a recipe augmentation spec that are set and that the view-parameter
     dataclass `params_type` has: what overrides the chosen preset."""
@@ -104,7 +123,9 @@ class Modality(Protocol):
         tensor, or (graphs) a NamedTuple of tensors."""
         ...
 
-    def views(self, x: torch.Tensor, plan: ViewPlan) -> list[torch.Tensor]: ...
+    def views(self, x: torch.Tensor, plan: ViewPlan) -> Views:
+        """`plan.n_global` global views, then the local ones, joinable by the modality."""
+        ...
 
     # Modalities with file sources (streamed by workers) also have: `train_decoder(plan)` and
     # `eval_decoder()`, picklable callables (open file, generator or None) -> fixed-size

@@ -20,10 +20,11 @@ import torch
 from sslctl.encoders import Encoder
 from sslctl.encoders.gnn import GNN, GraphNormalize
 from sslctl.errors import UserError
-from sslctl.graphs import GraphBatch, GraphSet, NodeSet, segment_ids
+from sslctl.graphs import GraphBatch, GraphSet, NodeSet, concat_batches, segment_ids
 from sslctl.modalities.base import (
     Samples,
     ViewPlan,
+    Views,
     own_backbone,
     require_teacher_input,
     spec_overrides,
@@ -33,6 +34,8 @@ from sslctl.modalities.graph_augment import (
     PRESETS,
     GraphViewParams,
     augment,
+    keep_nodes,
+    subgraph_keep,
 )
 from sslctl.modalities.graph_io import (
     from_union,
@@ -44,6 +47,7 @@ from sslctl.modalities.graph_io import (
 from sslctl.recipe import EncoderSpec, GraphAugSpec, GraphDataSpec
 
 GRAPH_ENCODERS = ("gin", "gcn")
+LOCAL_SUBGRAPH = 0.3  # share of each graph's nodes a local (multi-crop) view keeps
 METHOD_PRESETS = {"graphmae": "none", "graphcl": "graphcl"}
 SPLITS = ("train", "test")
 
@@ -221,10 +225,23 @@ class GraphModality:
                     )
         return params
 
-    def views(self, g: GraphBatch, plan: ViewPlan) -> list[GraphBatch]:
+    def views(self, g: GraphBatch, plan: ViewPlan) -> Views:
+        """Global views, then local ones (DINO's multi-crop): at graph level a local view is a
+        view cut down to a breadth-first subgraph of LOCAL_SUBGRAPH of each graph's nodes
+        (GraphCL's subgraph augmentation, at the scale of DINO's local crops, which cover
+        5-40% of an image); at node level every node must stay, so local views are further
+        global-style views."""
         params = self._params(plan.preset)
         mean = self.mean.to(g.x.device)
-        return [augment(g, params, mean) for _ in range(plan.n_global + plan.n_local)]
+        views = [augment(g, params, mean) for _ in range(plan.n_global + plan.n_local)]
+        if self.level == "graph":
+            views[plan.n_global :] = [
+                keep_nodes(v, subgraph_keep(v, LOCAL_SUBGRAPH)) for v in views[plan.n_global :]
+            ]
+        return Views(views, plan.n_global, self.concat)
+
+    def concat(self, parts: list[GraphBatch]) -> GraphBatch:
+        return concat_batches(parts, self.level)
 
     def student_of(self, teacher: GraphModality) -> GraphModality:
         """Views hold raw node features; each encoder normalises with its own statistics."""

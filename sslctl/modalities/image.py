@@ -19,7 +19,13 @@ import torch.nn.functional as F
 
 from sslctl.encoders import Encoder, build_timm_encoder
 from sslctl.errors import UserError
-from sslctl.modalities.base import Samples, ViewPlan, require_teacher_input, spec_overrides
+from sslctl.modalities.base import (
+    Samples,
+    ViewPlan,
+    Views,
+    require_teacher_input,
+    spec_overrides,
+)
 from sslctl.modalities.folders import open_npz
 from sslctl.modalities.image_augment import PRESETS, ViewParams, augment, augment_cropped
 from sslctl.modalities.image_decode import (
@@ -247,11 +253,13 @@ class ImageModality:
         specs = [(self.size, first if i % 2 == 0 else second) for i in range(plan.n_global)]
         return specs + [(local_size, local)] * n_local
 
-    def views(self, x: torch.Tensor | Crops, plan: ViewPlan) -> list[torch.Tensor]:
+    def views(self, x: torch.Tensor | Crops, plan: ViewPlan) -> Views:
         specs = self._view_specs(plan)
         if isinstance(x, Crops):
-            return [augment_cropped(v, p) for v, (_, p) in zip(x, specs, strict=True)]
-        return [augment(x, size, p) for size, p in specs]
+            views = [augment_cropped(v, p) for v, (_, p) in zip(x, specs, strict=True)]
+        else:
+            views = [augment(x, size, p) for size, p in specs]
+        return Views(views, plan.n_global, torch.cat)
 
     def student_of(self, teacher: ImageModality) -> ImageModality:
         """Pixel views in [0, 1]; each encoder standardises with its own statistics."""

@@ -24,6 +24,7 @@ from sslctl.errors import UserError
 from sslctl.modalities.base import (
     Samples,
     ViewPlan,
+    Views,
     own_backbone,
     require_teacher_input,
     spec_overrides,
@@ -40,7 +41,16 @@ from sslctl.recipe import EncoderSpec, SeriesAugSpec, TimeSeriesDataSpec
 
 SERIES_ENCODERS = {"dilated_cnn": DilatedCNN, "resnet1d": ResNet1D, "patch_tst": PatchTST}
 METHOD_PRESETS = {"ts2vec": "ts2vec", "mae": "masked", "masked_series": "masked"}
-LOCAL_CROP = (0.2, 0.5)  # DINO local views: short crops
+LOCAL_CROP = (0.2, 0.5)  # DINO local views: windows of 20-50% of the series (globals: the preset's)
+
+
+def nan_pad_cat(parts: list[torch.Tensor]) -> torch.Tensor:
+    """Series views of different lengths as one batch: shorter ones NaN-padded at the end. The
+    encoders treat NaN steps as unobserved and pool over observed steps only, so the padding
+    changes no embedding (the same rule that lets one batch hold series of unequal length)."""
+    longest = max(p.shape[2] for p in parts)
+    pad = [torch.nn.functional.pad(p, (0, longest - p.shape[2]), value=float("nan")) for p in parts]
+    return torch.cat(pad)
 
 
 def load_series(spec: str) -> Samples:
@@ -137,7 +147,7 @@ class TimeSeriesModality:
         name = a.preset or METHOD_PRESETS.get(preset, "default")
         return replace(PRESETS[name], **spec_overrides(a, SeriesViewParams))
 
-    def views(self, x: torch.Tensor, plan: ViewPlan) -> list[torch.Tensor]:
+    def views(self, x: torch.Tensor, plan: ViewPlan) -> Views:
         params = self._params(plan.preset)
         if params.overlap_crops:
             pair = overlapping_crops(x)
@@ -145,7 +155,8 @@ class TimeSeriesModality:
             return OverlappingCrops([augment(v, rest) for v in pair], pair.overlap)
         views = [augment(x, params) for _ in range(plan.n_global)]
         local = replace(params, crop_scale=LOCAL_CROP)
-        return views + [augment(x, local) for _ in range(plan.n_local)]
+        views += [augment(x, local) for _ in range(plan.n_local)]
+        return Views(views, plan.n_global, nan_pad_cat)
 
     def student_of(self, teacher: TimeSeriesModality) -> TimeSeriesModality:
         """Raw series views; each encoder normalises with its own per-channel statistics."""
