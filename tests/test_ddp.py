@@ -11,6 +11,7 @@ import torch.multiprocessing as mp
 
 from sslctl.engine import distributed as ddp
 from sslctl.methods import build_method
+from sslctl.modalities.base import Views
 from sslctl.modalities.image import ImageModality
 from sslctl.recipe import EncoderSpec, validate
 from tests.conftest import small_recipe
@@ -38,9 +39,9 @@ def _build(method: str):
     return build_method(recipe.method, encoder)
 
 
-def _views(batch: int):
+def _views(batch: int) -> Views:
     g = torch.Generator().manual_seed(1)
-    return [torch.rand(batch, 1, 16, 16, generator=g) for _ in range(2)]
+    return Views([torch.rand(batch, 1, 16, 16, generator=g) for _ in range(2)], 2, torch.cat)
 
 
 def _grads(method) -> torch.Tensor:
@@ -53,7 +54,7 @@ def _worker(rank: int, method_name: str, port: int, out: str) -> None:
     torch.set_num_threads(1)
     method = ddp.convert_batchnorm(_build(method_name)).train()
     ddp.broadcast_parameters(method)
-    views = [v[rank * 8 : (rank + 1) * 8] for v in _views(16)]
+    views = Views([v[rank * 8 : (rank + 1) * 8] for v in _views(16)], 2, torch.cat)
     loss, _ = method(views)
     loss.backward()
     ddp.average_gradients(method)  # what the trainer does after every backward
