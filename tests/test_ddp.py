@@ -1,5 +1,5 @@
 """Two gloo processes with batch B give the loss and gradients of one process with batch 2B,
-through the trainer's path: global BatchNorm, gathers with gradient, gradient averaging."""
+through the trainer's path: global BatchNorm, gathers with gradient, DistributedDataParallel."""
 
 from __future__ import annotations
 
@@ -52,12 +52,11 @@ def _worker(rank: int, method_name: str, port: int, out: str) -> None:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     torch.distributed.init_process_group("gloo", rank=rank, world_size=2)
     torch.set_num_threads(1)
-    method = ddp.convert_batchnorm(_build(method_name)).train()
-    ddp.broadcast_parameters(method)
+    method = ddp.prepare_batchnorm(_build(method_name), torch.device("cpu")).train()
+    model = ddp.wrap(method)  # as the trainer does: DDP reduces gradients during backward
     views = Views([v[rank * 8 : (rank + 1) * 8] for v in _views(16)], 2, torch.cat)
-    loss, _ = method(views)
+    loss, _ = model(views)
     loss.backward()
-    ddp.average_gradients(method)  # what the trainer does after every backward
     total = loss.detach().clone()
     torch.distributed.all_reduce(total)
     if rank == 0:

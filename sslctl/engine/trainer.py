@@ -97,10 +97,11 @@ class Trainer:
                 f"process(es) exceeds the {len(samples)} training samples"
             )
         self.plan = Plan(steps, steps * t.epochs if t.steps is None else t.steps, per_update)
+        self.ddp = None  # the DistributedDataParallel wrapper, when there are several ranks
         if self.world > 1:
-            self.method = ddp.convert_batchnorm(self.method).to(device)
-            ddp.broadcast_parameters(self.method)
-        self.model = self.method
+            self.method = ddp.prepare_batchnorm(self.method, device).to(device)
+            self.ddp = ddp.wrap(self.method)
+        self.model = self.ddp or self.method
         if t.compile:
             self.model = torch.compile(self.model)
         self.opt = build_optimizer(self.method, recipe.optim)
@@ -114,16 +115,21 @@ class Trainer:
     def checkpoint_path(self) -> Path:
         return self.run_dir / "checkpoints" / "last.pt"
 
-    def state(self) -> dict:
-        """Everything a resume needs; the loop draws randomness only from torch's generators."""
+    def _rng(self) -> dict:
         rng = {"torch": torch.get_rng_state()}
         if self.device.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        return rng
+
+    def state(self) -> dict:
+        """Everything a resume needs; the loop draws randomness only from torch's generators,
+        each rank from its own, so every rank's state is kept (`rng_per_rank`)."""
         return {
             "step": self.step,
             "method": self.method.state_dict(),
             "optimizer": self.opt.state_dict(),
-            "rng": rng,
+            "rng": self._rng(),
+            "rng_per_rank": ddp.all_ranks(self._rng()),
         }
 
     def resume(self) -> None:
@@ -133,9 +139,17 @@ class Trainer:
             self.method.load_state_dict(state["method"])
             self.opt.load_state_dict(state["optimizer"])
             self.step = int(state["step"])
-            torch.set_rng_state(state["rng"]["torch"])
-            if "cuda" in state["rng"] and self.device.type == "cuda":
-                torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
+            ranks = state.get("rng_per_rank", [state["rng"]])
+            if len(ranks) != self.world:
+                print(
+                    f"warning: {path}: saved by {len(ranks)} process(es), resumed by "
+                    f"{self.world}; augmentations continue from new random streams",
+                    file=sys.stderr,
+                )
+            rng = ranks[self.rank] if len(ranks) == self.world else state["rng"]
+            torch.set_rng_state(rng["torch"])
+            if "cuda" in rng and self.device.type == "cuda":
+                torch.cuda.set_rng_state(rng["cuda"], self.device)
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             reason = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:160]
             raise UserError(f"{path}: does not fit this recipe's model ({reason})") from None
@@ -166,8 +180,9 @@ class Trainer:
         write_text(path, "".join(ln + "\n" for ln in kept))
 
     def save(self) -> None:
+        state = self.state()  # every rank: it gathers their RNG states
         if ddp.is_main():
-            save_checkpoint(self.checkpoint_path, self.state())
+            save_checkpoint(self.checkpoint_path, state)
 
     # ------------------------------------------------------------ loop
     def _schedule(self, first_step: int):
@@ -238,13 +253,15 @@ class Trainer:
             method.progress = step / plan.steps_per_epoch
             lr = lr_at(self.recipe.optim, step, plan.total_steps, plan.steps_per_epoch)
             set_schedule(self.opt, lr, wd_at(self.recipe.optim, step, plan.total_steps))
-            for _ in range(t.accumulate):
+            for micro in range(t.accumulate):
                 x = next(inputs)
-                with self.autocast:
-                    views = self.modality.views(x, method.view_plan)
-                    loss, terms = self.model(views)
-                (loss / t.accumulate).backward()
-            ddp.average_gradients(method)
+                # DDP reduces gradients during the last micro-batch's backward only
+                last = micro == t.accumulate - 1
+                with nullcontext() if last or self.ddp is None else self.ddp.no_sync():
+                    with self.autocast:
+                        views = self.modality.views(x, method.view_plan)
+                        loss, terms = self.model(views)
+                    (loss / t.accumulate).backward()
             if t.grad_clip:
                 torch.nn.utils.clip_grad_norm_(method.parameters(), t.grad_clip)
             self.opt.step()
@@ -260,7 +277,8 @@ class Trainer:
                 terms_sum[k] = terms_sum.get(k, 0) + v.detach().float()
             self.step += 1
             done = self.step == plan.total_steps
-            if self.step % t.log_every == 0 or done:
+            boundary = self.step % t.log_every == 0 or done
+            if boundary:  # the only host reads of the loop: loss, metrics, stop flag
                 self._check_finite(bad_step)
                 n = self.step - last_step
                 now = time.perf_counter()
@@ -279,15 +297,7 @@ class Trainer:
             if self.step % t.checkpoint_every == 0 or done:
                 self._check_finite(bad_step)
                 self.save()
-            if self._stop_requested():
-                self._check_finite(bad_step)
+            # a signal stops every rank at the same step, within log_every steps
+            if boundary and not done and ddp.any_rank(self._stop_signal is not None, self.device):
                 self.save()
                 raise Interrupted(f"stopped at step {self.step}; resume with --resume")
-
-    def _stop_requested(self) -> bool:
-        flag = self._stop_signal is not None
-        if self.world > 1:
-            t = torch.tensor(float(flag), device=self.device)
-            torch.distributed.all_reduce(t)
-            flag = bool(t.item() > 0)
-        return flag

@@ -35,16 +35,22 @@ def pretrain(
 ) -> Path:
     run_dir = Path(out or f"runs/{recipe.name}")
     ckpt = run_dir / "checkpoints" / "last.pt"
+    dev = _device(device)  # joins torchrun's process group first: every rank checks OUT below
+    restarted = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) > 0
+    if restarted and ckpt.is_file():
+        resume = True  # torchrun --max-restarts restarted the group: go on from the checkpoint
     if resume and not ckpt.is_file():
         raise UserError(f"{run_dir}: --resume given but {ckpt} does not exist")
-    if not resume and run_dir.exists():
+    if not resume and run_dir.exists() and not restarted:  # a restart may redo its own run
         if is_run_dir(run_dir) or ckpt.is_file():
             raise UserError(
                 f"{run_dir}: already holds a run; pass --resume or choose another --out"
             )
         if not run_dir.is_dir() or any(run_dir.iterdir()):
             raise UserError(f"{run_dir}: exists and is not an empty folder; choose a new --out")
-    dev = _device(device)
+    if restarted and not resume and ddp.is_main():  # the failed attempt's log, no checkpoint
+        (run_dir / "metrics.jsonl").unlink(missing_ok=True)
+    ddp.barrier()  # no rank writes before every rank has checked OUT
     seed_everything(recipe.seed)
     modality_cls = get_modality(recipe.data.modality)
     workers = recipe.train.num_workers

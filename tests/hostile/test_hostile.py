@@ -36,6 +36,7 @@ class Case:
     needle: str = ""
     guard: list[Path] = field(default_factory=list)
     cwd: Path | None = None
+    after: Callable[[], None] | None = None  # a case's own check, once the command has run
 
 
 class Payload:
@@ -987,7 +988,7 @@ def test_high_bit_depth_images_are_rescaled_not_clipped(tmp_path, mode, array):
     from sslctl.modalities.image_decode import ImageEvalDecoder
 
     path = tmp_path / "deep.tif"
-    Image.fromarray(array, mode).save(path)
+    Image.fromarray(array).save(path)  # uint16 -> I;16, float32 -> F
     with open(path, "rb") as fh:
         (decoded,) = ImageEvalDecoder("L", 20)(fh, None)
     expected = array / 257 if mode == "I;16" else array * 255
