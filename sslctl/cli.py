@@ -18,6 +18,8 @@ from typing import Annotated, NoReturn
 import typer
 
 from sslctl.errors import Interrupted, NonFiniteLoss, UserError
+from sslctl.eval import PROBES
+from sslctl.selection import STRATEGIES
 
 app = typer.Typer(
     help="Self-supervised learning from the command line: pretrain an encoder on unlabeled "
@@ -39,19 +41,13 @@ class Device(StrEnum):
     cuda = "cuda"
 
 
-class Protocol(StrEnum):
-    knn = "knn"
-    linear = "linear"
-    rankme = "rankme"
-    svm = "svm"
-    all = "all"
+def _choices(name: str, values: list[str]) -> type[StrEnum]:
+    """A Typer choice type from a registry's names (plugins included), for --help and errors."""
+    return StrEnum(name, {value: value for value in values})
 
 
-class Strategy(StrEnum):
-    kcenter = "kcenter"
-    simcore = "simcore"
-    herding = "herding"
-    random = "random"
+Protocol = _choices("Protocol", [*PROBES.names(), "all"])
+Strategy = _choices("Strategy", STRATEGIES.names())
 
 
 class ModalityName(StrEnum):
@@ -139,7 +135,13 @@ def probe(
         str | None,
         typer.Option(help="Labelled SPEC; builtin:NAME uses its train/test splits, else 80/20."),
     ] = None,
-    protocol: Annotated[Protocol, typer.Option(help="Which probe(s) to run.")] = Protocol.all,
+    protocol: Annotated[
+        Protocol | None,
+        typer.Option(
+            help="Which probe to run; all: knn, linear and rankme; default: the run's "
+            "recipe (probe.protocols)."
+        ),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
     device: DeviceOpt = Device.auto,
 ):
@@ -147,7 +149,9 @@ def probe(
     runs TS2Vec's RBF-SVM protocol (the one its published UCR/UEA accuracies use)."""
     from sslctl.jobs.probe import probe as run_probe
 
-    protocols = ["knn", "linear", "rankme"] if protocol == Protocol.all else [protocol.value]
+    protocols = None if protocol is None else [protocol.value]
+    if protocol is not None and protocol.value == "all":
+        protocols = ["knn", "linear", "rankme"]
     result = run_probe(run, data, protocols, _device(device.value))
     if json_out:
         print(json.dumps(result))
@@ -196,7 +200,9 @@ def coreset(
     ],
     budget: Annotated[str, typer.Option(help="Count (e.g. 500) or fraction (e.g. 0.1).")],
     data: Annotated[str | None, typer.Option(help="Pool data SPEC (with a run directory).")] = None,
-    strategy: Annotated[Strategy, typer.Option(help="Selection strategy.")] = Strategy.kcenter,
+    strategy: Annotated[
+        Strategy, typer.Option(help="Selection strategy (registered in sslctl.selection).")
+    ] = Strategy("kcenter"),
     target: Annotated[
         str | None, typer.Option(help="Target data SPEC, or embeddings .npy (simcore).")
     ] = None,

@@ -9,36 +9,13 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from sslctl.errors import UserError
-
-
-class Strict(BaseModel):
-    # NaN and inf are refused in every float field: `lr: .inf` would train non-finite weights
-    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, allow_inf_nan=False)
-
-
-def _ordered(scale: tuple[float, float]) -> tuple[float, float]:
-    if scale[0] > scale[1]:
-        raise ValueError(f"low end {scale[0]} exceeds high end {scale[1]}")
-    return scale
-
-
-def _spec(value: str) -> str:
-    """A data SPEC, run directory or file: never empty (an empty path means the current
-    folder, which would be trained on or written into)."""
-    if not value.strip():
-        raise ValueError("must name a file, folder or builtin:NAME, not be empty")
-    return value
-
-
-Spec = Annotated[str, AfterValidator(_spec)]
-Fraction = Annotated[float, Field(gt=0, le=1)]
-Scale = Annotated[tuple[Fraction, Fraction], AfterValidator(_ordered)]
+from sslctl.specs import Scale, Spec, Strict
 
 
 # ---------------------------------------------------------------- data
@@ -324,178 +301,16 @@ class EncoderSpec(Strict):
 
 
 # ---------------------------------------------------------------- methods
-class _Head(Strict):
-    proj_hidden: int = Field(2048, gt=0, le=65536, description="Projector hidden width.")
-    proj_dim: int = Field(128, gt=0, le=65536, description="Projector output width.")
+def _method_union():
+    """The `method` section: a discriminated union (on `name`) of every registered method's
+    spec, each defined beside its method (sslctl/methods/*.py), plugins included."""
+    from sslctl.methods import METHODS
+
+    specs = tuple(cls.Spec for _, cls in METHODS.items())
+    return Annotated[Union[specs], Field(discriminator="name")], [c for c, _ in METHODS.items()]  # noqa: UP007
 
 
-class SimCLRSpec(_Head):
-    name: Literal["simclr"] = Field(
-        description="SimCLR: NT-Xent over two views (Chen et al. 2020)."
-    )
-    temperature: float = Field(0.2, gt=0, le=100, description="Softmax temperature of NT-Xent.")
-
-
-class BYOLSpec(_Head):
-    name: Literal["byol"] = Field(description="BYOL: predictor + EMA target (Grill et al. 2020).")
-    proj_hidden: int = Field(
-        4096, gt=0, le=65536, description="Projector and predictor hidden width."
-    )
-    proj_dim: int = Field(256, gt=0, le=65536, description="Projector output width.")
-    momentum: float = Field(
-        0.996, gt=0, lt=1, description="Base EMA momentum, cosine-increased to 1 over training."
-    )
-
-
-class BarlowSpec(_Head):
-    name: Literal["barlow"] = Field(description="Barlow Twins (Zbontar et al. 2021).")
-    proj_hidden: int = Field(
-        2048, gt=0, le=65536, description="Projector hidden width (paper: 8192)."
-    )
-    proj_dim: int = Field(2048, gt=0, le=65536, description="Projector output width (paper: 8192).")
-    lambd: float = Field(
-        0.0051, gt=0, le=1, description="Weight of the off-diagonal redundancy term."
-    )
-
-
-class VICRegSpec(_Head):
-    name: Literal["vicreg"] = Field(description="VICReg (Bardes et al. 2022).")
-    proj_hidden: int = Field(
-        2048, gt=0, le=65536, description="Expander hidden width (paper: 8192)."
-    )
-    proj_dim: int = Field(2048, gt=0, le=65536, description="Expander output width (paper: 8192).")
-    sim_coeff: float = Field(25.0, ge=0, le=1000, description="Invariance (MSE) weight.")
-    std_coeff: float = Field(25.0, ge=0, le=1000, description="Variance hinge weight.")
-    cov_coeff: float = Field(1.0, ge=0, le=1000, description="Covariance weight.")
-
-
-class DINOSpec(Strict):
-    name: Literal["dino"] = Field(description="DINO self-distillation (Caron et al. 2021).")
-    out_dim: int = Field(4096, gt=0, le=262144, description="Prototype count K (paper: 65536).")
-    hidden_dim: int = Field(2048, gt=0, le=65536, description="Head MLP hidden width.")
-    bottleneck_dim: int = Field(256, gt=0, le=65536, description="Head bottleneck width.")
-    student_temp: float = Field(0.1, gt=0, le=10, description="Student softmax temperature.")
-    teacher_temp: float = Field(0.04, gt=0, le=10, description="Final teacher temperature.")
-    warmup_teacher_temp: float = Field(
-        0.04, gt=0, le=10, description="Initial teacher temperature."
-    )
-    warmup_teacher_temp_epochs: int = Field(
-        0,
-        ge=0,
-        le=100_000,
-        description="Epochs of linear teacher-temperature warm-up: warmup_teacher_temp at "
-        "epoch 0 up to teacher_temp at epoch W-1, as the official schedule.",
-    )
-    center_momentum: float = Field(0.9, ge=0, lt=1, description="Centre EMA momentum.")
-    momentum: float = Field(0.996, gt=0, lt=1, description="Base teacher EMA momentum.")
-    local_crops: int = Field(6, ge=0, le=32, description="Number of local crops (multi-crop).")
-    local_size_ratio: float = Field(
-        96 / 224, gt=0, le=1, description="Local crop side as a fraction of image_size."
-    )
-
-
-class MAESpec(Strict):
-    name: Literal["mae"] = Field(
-        description="Masked autoencoder (He et al. 2022); ViT encoders only."
-    )
-    mask_ratio: float = Field(0.75, gt=0, lt=1, description="Fraction of patches masked.")
-    decoder_dim: int = Field(128, gt=0, le=65536, description="Decoder width.")
-    decoder_depth: int = Field(2, gt=0, le=64, description="Decoder transformer blocks.")
-    decoder_heads: int = Field(4, gt=0, le=64, description="Decoder attention heads.")
-    norm_pix_loss: bool = Field(True, description="Regress per-patch normalised pixels.")
-
-
-class TS2VecSpec(Strict):
-    name: Literal["ts2vec"] = Field(
-        description="TS2Vec hierarchical contrastive learning (Yue et al. 2022); series only."
-    )
-    alpha: float = Field(
-        0.5, ge=0, le=1, description="Weight of the instance-wise term (1 - alpha: temporal)."
-    )
-    temporal_unit: int = Field(
-        0, ge=0, le=64, description="Pyramid level from which the temporal term is added."
-    )
-    keep_prob: float = Field(
-        0.5, gt=0, le=1, description="Chance a projected timestamp is kept (binomial masking)."
-    )
-    average_weights: bool = Field(
-        True,
-        description="Keep the equal-weight average of all iterates (the official code's "
-        "AveragedModel); false: the last iterate.",
-    )
-
-
-class MaskedSeriesSpec(Strict):
-    name: Literal["masked_series"] = Field(
-        description="Masked patch modelling on series (PatchTST pre-training); patch_tst only."
-    )
-    mask_ratio: float = Field(0.4, gt=0, lt=1, description="Share of observed patches masked.")
-
-
-class GraphMAESpec(Strict):
-    name: Literal["graphmae"] = Field(
-        description="GraphMAE masked feature reconstruction (Hou et al. 2022); graphs only."
-    )
-    mask_rate: float = Field(0.5, gt=0, lt=1, description="Share of nodes masked.")
-    replace_rate: float = Field(
-        0.1,
-        ge=0,
-        lt=1,
-        description="Share of masked nodes given another node's features instead of the "
-        "[MASK] token.",
-    )
-    alpha: float = Field(
-        2.0, ge=1, le=10, description="Scaled cosine error exponent (official alpha_l)."
-    )
-    drop_edge_rate: float = Field(
-        0.0, ge=0, lt=1, description="Edges dropped from the encoder's graph each step."
-    )
-
-
-class GraphCLSpec(_Head):
-    name: Literal["graphcl"] = Field(
-        description="GraphCL (You et al. 2020): NT-Xent between two augmented graph views, "
-        "negatives from the other view."
-    )
-    proj_hidden: int = Field(128, gt=0, le=65536, description="Projection head hidden width.")
-    proj_dim: int = Field(128, gt=0, le=65536, description="Projection head output width.")
-    temperature: float = Field(0.2, gt=0, le=100, description="Softmax temperature.")
-
-
-class DistillSpec(Strict):
-    name: Literal["distill"] = Field(
-        description="Label-free distillation: cosine of student projection to teacher embedding."
-    )
-    proj_hidden: int = Field(1024, gt=0, le=65536, description="Student projector hidden width.")
-
-
-MethodSpec = Annotated[
-    SimCLRSpec
-    | BYOLSpec
-    | BarlowSpec
-    | VICRegSpec
-    | DINOSpec
-    | MAESpec
-    | TS2VecSpec
-    | MaskedSeriesSpec
-    | GraphMAESpec
-    | GraphCLSpec
-    | DistillSpec,
-    Field(discriminator="name"),
-]
-METHOD_NAMES = [
-    "simclr",
-    "byol",
-    "barlow",
-    "vicreg",
-    "dino",
-    "mae",
-    "ts2vec",
-    "masked_series",
-    "graphmae",
-    "graphcl",
-    "distill",
-]
+MethodSpec, METHOD_NAMES = _method_union()
 
 
 # ---------------------------------------------------------------- optim / train / probe

@@ -166,9 +166,10 @@ def test_graphcl_loss_matches_official_formula():
 
 
 def test_graphmae_masking_follows_the_official_split():
+    from sslctl.methods.graphmae import GraphMAESpec
     from sslctl.modalities.base import Samples
     from sslctl.modalities.graph import GraphModality
-    from sslctl.recipe import EncoderSpec, GraphDataSpec, GraphMAESpec
+    from sslctl.recipe import EncoderSpec, GraphDataSpec
 
     gs = pack_graphs([torch.randn(50, 3) + 5], [torch.zeros(2, 0, dtype=torch.long)])
     data = GraphDataSpec(modality="graph", train="x")

@@ -133,8 +133,7 @@ def test_dino_loss_skips_same_view_pairs():
 
 def test_dino_teacher_temperature_follows_the_official_schedule():
     """np.linspace(warmup, final, W) over epochs 0..W-1, then the final value."""
-    from sslctl.methods.dino import teacher_temperature
-    from sslctl.recipe import DINOSpec
+    from sslctl.methods.dino import DINOSpec, teacher_temperature
 
     spec = DINOSpec(
         name="dino", warmup_teacher_temp=0.04, teacher_temp=0.07, warmup_teacher_temp_epochs=30

@@ -7,7 +7,10 @@ import torch
 
 from sslctl.errors import UserError
 from sslctl.jobs.coreset import resolve_budget
-from sslctl.selection import herding, kcenter_greedy, random_subset, simcore
+from sslctl.selection.herding import herding
+from sslctl.selection.kcenter import kcenter_greedy
+from sslctl.selection.simcore import simcore
+from sslctl.selection.uniform import random_subset
 
 
 def test_kcenter_matches_naive():

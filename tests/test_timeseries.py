@@ -356,8 +356,7 @@ def test_onnx_export_takes_other_lengths_for_every_series_encoder(tmp_path, back
 def test_ts2vec_keeps_the_equal_weight_average_of_its_iterates():
     from sslctl.encoders.base import Encoder
     from sslctl.encoders.series_base import SeriesNormalize
-    from sslctl.methods.ts2vec import TS2Vec
-    from sslctl.recipe import TS2VecSpec
+    from sslctl.methods.ts2vec import TS2Vec, TS2VecSpec
 
     encoder = Encoder(SeriesNormalize([0.0], [1.0]), DilatedCNN(1, 8, 8, 2), 8)
     method = TS2Vec(encoder, TS2VecSpec(name="ts2vec"))

@@ -1,6 +1,6 @@
-"""torchrun/DDP helpers. Losses that need the global batch gather through these, so N ranks with
-batch B give the loss (and gradients) of one process with batch N*B. Only rank 0 writes files.
-"""
+"""torchrun and DDP for the engine: joining the process group, wrapping the method in
+DistributedDataParallel, global BatchNorm, and the rare collectives of checkpoints and the stop
+flag. The losses' own gathers live in sslctl/collectives.py, below methods and engine."""
 
 from __future__ import annotations
 
@@ -9,27 +9,14 @@ import warnings
 
 import torch
 import torch.distributed as dist
-import torch.distributed.nn.functional as dist_nn
 from torch import nn
 
-# torch 2.14 marks the differentiable collectives of torch.distributed.nn deprecated in favour
-# of the private torch.distributed._functional_collectives; the losses' gathers with gradient
-# keep the public ones, without a warning in every run's output.
-warnings.filterwarnings(
-    "ignore", r"torch\.distributed\.nn\.functional\.\w+ is deprecated", FutureWarning
-)
+from sslctl.collectives import all_reduce_sum, gather_with_grad, is_main, rank, world_size
 
-
-def world_size() -> int:
-    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
-
-
-def rank() -> int:
-    return dist.get_rank() if world_size() > 1 else 0
-
-
-def is_main() -> bool:
-    return rank() == 0
+__all__ = [
+    "all_reduce_sum", "any_rank", "all_ranks", "barrier", "gather_with_grad", "init_from_env",
+    "is_main", "prepare_batchnorm", "rank", "world_size", "wrap",
+]  # fmt: skip
 
 
 def init_from_env(device: torch.device) -> None:
@@ -45,18 +32,6 @@ def init_from_env(device: torch.device) -> None:
         store = dist.PrefixStore(f"sslctl/attempt_{attempt}", store)
         backend = "nccl" if device.type == "cuda" else "gloo"
         dist.init_process_group(backend, store=store, rank=rank, world_size=world)
-
-
-def gather_with_grad(x: torch.Tensor) -> torch.Tensor:
-    """Concatenate `x` from every rank in rank order; gradients flow back to each owner."""
-    if world_size() == 1:
-        return x
-    return torch.cat(dist_nn.all_gather(x), dim=0)
-
-
-def all_reduce_sum(x: torch.Tensor) -> torch.Tensor:
-    """Differentiable sum over ranks."""
-    return x if world_size() == 1 else dist_nn.all_reduce(x)
 
 
 class _GlobalNormalize(torch.autograd.Function):

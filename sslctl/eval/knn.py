@@ -6,6 +6,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from sslctl.eval import PROBES, ProbeData
+
 
 @torch.inference_mode()
 def knn_predict(
@@ -43,3 +45,12 @@ def knn_predict(
 def knn_top1(train, train_y, test, test_y, k: int = 20, temperature: float = 0.07) -> float:
     pred = knn_predict(train, train_y, test, k, temperature)
     return 100.0 * (pred == test_y).float().mean().item()
+
+
+@PROBES.register("knn")
+def knn_protocol(data: ProbeData) -> dict:
+    """Weighted kNN top-1 % (k and temperature from the run's probe section)."""
+    top1 = knn_top1(
+        data.train, data.train_y, data.test, data.test_y, data.spec.k, data.spec.temperature
+    )
+    return {"knn_top1": top1}

@@ -15,6 +15,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from sslctl.eval import PROBES, ProbeData
+
 WEIGHT_DECAYS = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
 DEFAULT_WEIGHT_DECAY = WEIGHT_DECAYS[len(WEIGHT_DECAYS) // 2]  # when nothing can be held out
 FOLDS = 5
@@ -107,3 +109,10 @@ def linear_top1(
     with torch.no_grad():
         acc = (model(test_s).argmax(1) == test_y).float().mean().item()
     return 100.0 * acc, best_wd
+
+
+@PROBES.register("linear")
+def linear_protocol(data: ProbeData) -> dict:
+    """Linear probe top-1 % and the L2 penalty cross-validation chose."""
+    top1, weight_decay = linear_top1(data.train, data.train_y, data.test, data.test_y)
+    return {"linear_top1": top1, "linear_weight_decay": weight_decay}

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import torch
 
+from sslctl.eval import PROBES, ProbeData
+
 
 @torch.inference_mode()
 def rankme(features: torch.Tensor, max_samples: int = 25600, eps: float = 1e-7) -> float:
@@ -12,3 +14,9 @@ def rankme(features: torch.Tensor, max_samples: int = 25600, eps: float = 1e-7) 
     s = torch.linalg.svdvals(z)
     p = s / s.sum() + eps
     return float(torch.exp(-(p * torch.log(p)).sum()))
+
+
+@PROBES.register("rankme")
+def rankme_protocol(data: ProbeData) -> dict:
+    """RankMe of the training embeddings (label-free)."""
+    return {"rankme": rankme(data.train)}

@@ -10,7 +10,7 @@ import torch
 from sslctl.errors import UserError
 from sslctl.jobs.embed import embed_samples
 from sslctl.rundir import load_run
-from sslctl.selection import herding, kcenter_greedy, random_subset, simcore
+from sslctl.selection import STRATEGIES
 
 
 def resolve_budget(budget: str, n: int) -> int:
@@ -70,17 +70,15 @@ def coreset(
         loaded = load_run(run)
         pool = _embeddings(loaded, data, device, "--data")
     k = resolve_budget(budget, len(pool))
-    if strategy == "simcore":
+    chosen = STRATEGIES.get(strategy)
+    tgt = None
+    if chosen.needs_target:
         if target is None:
-            raise UserError("--target: strategy simcore needs a target data SPEC")
+            raise UserError(f"--target: strategy {strategy} needs a target data SPEC")
         tgt = _embeddings(loaded, target, device, "--target")
         if tgt.shape[1] != pool.shape[1]:
             raise UserError(
                 f"--target: embeddings of dim {tgt.shape[1]}, the pool's are {pool.shape[1]}"
             )
-        return simcore(pool, tgt, k)
-    if strategy == "kcenter":
-        return kcenter_greedy(pool.to(device), k, seed).cpu()
-    if strategy == "herding":
-        return herding(pool.to(device), k).cpu()
-    return random_subset(pool, k, seed)
+        tgt = tgt.to(device)
+    return chosen.select(pool.to(device), k, seed, tgt)

@@ -8,10 +8,7 @@ from pathlib import Path
 import torch
 
 from sslctl.errors import UserError
-from sslctl.eval.knn import knn_top1
-from sslctl.eval.linear import linear_top1
-from sslctl.eval.rankme import rankme
-from sslctl.eval.svm import svm_top1
+from sslctl.eval import PROBES, ProbeData
 from sslctl.jobs.embed import embed_samples
 from sslctl.modalities import Samples
 from sslctl.rundir import load_run
@@ -47,7 +44,11 @@ def _sources(run_probe, data: str | None) -> tuple[str, str | None]:
     return data, None
 
 
-def probe(run: str | Path, data: str | None, protocols: list[str], device: torch.device) -> dict:
+def probe(
+    run: str | Path, data: str | None, protocols: list[str] | None, device: torch.device
+) -> dict:
+    """The requested protocols (registered in sslctl.eval.PROBES), in that order; None: the
+    run's recipe's `probe.protocols`."""
     loaded = load_run(run)
     spec = loaded.recipe.probe
     train_src, test_src = _sources(spec, data)
@@ -67,16 +68,9 @@ def probe(run: str | Path, data: str | None, protocols: list[str], device: torch
     y_train = train.y[kept]
     f_test, kept = embed_samples(loaded.encoder, loaded.modality, test, device)
     y_test = test.y[kept]
+    data = ProbeData(f_train, y_train, f_test, y_test, spec)
     result: dict = {}
-    if "knn" in protocols:
-        result["knn_top1"] = knn_top1(f_train, y_train, f_test, y_test, spec.k, spec.temperature)
-    if "linear" in protocols:
-        result["linear_top1"], result["linear_weight_decay"] = linear_top1(
-            f_train, y_train, f_test, y_test
-        )
-    if "svm" in protocols:
-        result["svm_top1"], result["svm_c"] = svm_top1(f_train, y_train, f_test, y_test)
-    if "rankme" in protocols:
-        result["rankme"] = rankme(f_train)
+    for name in protocols or spec.protocols:
+        result.update(PROBES.get(name)(data))
     result.update(n_train=len(f_train), n_test=len(f_test), dim=int(f_train.shape[1]))
     return result

@@ -1,39 +1,38 @@
-"""Method registry: recipe `method.name` -> class. A new method is one file plus one line here."""
+"""Method registry: recipe `method.name` -> its class, registered beside its code
+(`@METHODS.register(NAME)`), with its recipe section as the class's `Spec`. A new method is one
+file; plugins add theirs through the `sslctl.methods` entry-point group."""
 
 from __future__ import annotations
 
-from sslctl.encoders.base import Encoder
-from sslctl.errors import UserError
-from sslctl.methods.barlow import BarlowTwins
-from sslctl.methods.base import Method
-from sslctl.methods.byol import BYOL
-from sslctl.methods.dino import DINO
-from sslctl.methods.distill import Distill
-from sslctl.methods.graphcl import GraphCL
-from sslctl.methods.graphmae import GraphMAE
-from sslctl.methods.mae import MAE
-from sslctl.methods.masked_series import MaskedSeries
-from sslctl.methods.simclr import SimCLR
-from sslctl.methods.ts2vec import TS2Vec
-from sslctl.methods.vicreg import VICReg
+from typing import TYPE_CHECKING
 
-METHODS = {
-    "simclr": SimCLR,
-    "byol": BYOL,
-    "barlow": BarlowTwins,
-    "vicreg": VICReg,
-    "dino": DINO,
-    "mae": MAE,
-    "ts2vec": TS2Vec,
-    "masked_series": MaskedSeries,
-    "graphmae": GraphMAE,
-    "graphcl": GraphCL,
-}
+from sslctl.registry import Registry
+
+if TYPE_CHECKING:
+    from sslctl.encoders.base import Encoder
+    from sslctl.methods.base import Method
+
+METHODS: Registry[type[Method]] = Registry(
+    "method",
+    "sslctl.methods",
+    tuple(
+        f"sslctl.methods.{name}"
+        for name in (
+            "simclr",
+            "byol",
+            "barlow",
+            "vicreg",
+            "dino",
+            "mae",
+            "ts2vec",
+            "masked_series",
+            "graphmae",
+            "graphcl",
+            "distill",
+        )
+    ),  # fmt: skip
+)
 
 
 def build_method(spec, encoder: Encoder, teacher: Encoder | None = None) -> Method:
-    if spec.name == "distill":
-        if teacher is None:
-            raise UserError("teacher.run: method 'distill' needs a teacher run directory")
-        return Distill(encoder, spec, teacher)
-    return METHODS[spec.name](encoder, spec)
+    return METHODS.get(spec.name).build(spec, encoder, teacher)

@@ -3,12 +3,26 @@ standardised over the global batch, to the identity."""
 
 from __future__ import annotations
 
-import torch
+from typing import Literal
 
-from sslctl.engine.distributed import gather_with_grad
-from sslctl.methods.base import Method, mlp
+import torch
+from pydantic import Field
+
+from sslctl.collectives import gather_with_grad
+from sslctl.methods import METHODS
+from sslctl.methods.base import HeadSpec, Method, mlp
 from sslctl.modalities.base import ViewPlan
-from sslctl.recipe import BarlowSpec
+
+
+class BarlowSpec(HeadSpec):
+    name: Literal["barlow"] = Field(description="Barlow Twins (Zbontar et al. 2021).")
+    proj_hidden: int = Field(
+        2048, gt=0, le=65536, description="Projector hidden width (paper: 8192)."
+    )
+    proj_dim: int = Field(2048, gt=0, le=65536, description="Projector output width (paper: 8192).")
+    lambd: float = Field(
+        0.0051, gt=0, le=1, description="Weight of the off-diagonal redundancy term."
+    )
 
 
 def off_diagonal(m: torch.Tensor) -> torch.Tensor:
@@ -34,7 +48,9 @@ def barlow_loss(z1: torch.Tensor, z2: torch.Tensor, lambd: float) -> tuple[torch
     return on_diag + lambd * off_diag, on_diag, off_diag
 
 
+@METHODS.register("barlow")
 class BarlowTwins(Method):
+    Spec = BarlowSpec
     view_plan = ViewPlan(preset="byol")
 
     def __init__(self, encoder, spec: BarlowSpec) -> None:

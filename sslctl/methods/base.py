@@ -6,10 +6,12 @@ Methods see only embeddings (and, for masked ones, tokens) so each serves every 
 from __future__ import annotations
 
 import torch
+from pydantic import Field
 from torch import nn
 
 from sslctl.encoders.base import Encoder
 from sslctl.modalities.base import ViewPlan
+from sslctl.specs import Strict
 
 
 def mlp(dims: list[int], last_bn: bool = False, bias_last: bool = True) -> nn.Sequential:
@@ -29,6 +31,13 @@ class Method(nn.Module):
 
     view_plan = ViewPlan()
     teacher_momentum: float | None = None  # base EMA momentum; None: no teacher
+    Spec: type[Strict]  # the method's recipe section (its `name` field is the registry key)
+
+    @classmethod
+    def build(cls, spec: Strict, encoder: Encoder, teacher: Encoder | None) -> Method:
+        """The method for `spec`; `teacher` is the distillation teacher, which only
+        distillation takes."""
+        return cls(encoder, spec)
 
     def __init__(self, encoder: Encoder) -> None:
         super().__init__()
@@ -55,3 +64,9 @@ def copy_frozen(module: nn.Module) -> nn.Module:
     for p in teacher.parameters():
         p.requires_grad_(False)
     return teacher
+
+
+class HeadSpec(Strict):
+    # the projector settings several methods share (a base: not a section of its own)
+    proj_hidden: int = Field(2048, gt=0, le=65536, description="Projector hidden width.")
+    proj_dim: int = Field(128, gt=0, le=65536, description="Projector output width.")

@@ -3,14 +3,43 @@ K prototypes, across multi-crop views; the teacher sees only the global crops.""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 import torch.nn.functional as F
+from pydantic import Field
 from torch import nn
 
-from sslctl.engine.distributed import all_reduce_sum, world_size
+from sslctl.collectives import all_reduce_sum, world_size
+from sslctl.methods import METHODS
 from sslctl.methods.base import Method, copy_frozen
 from sslctl.modalities.base import ViewPlan, Views
-from sslctl.recipe import DINOSpec
+from sslctl.specs import Strict
+
+
+class DINOSpec(Strict):
+    name: Literal["dino"] = Field(description="DINO self-distillation (Caron et al. 2021).")
+    out_dim: int = Field(4096, gt=0, le=262144, description="Prototype count K (paper: 65536).")
+    hidden_dim: int = Field(2048, gt=0, le=65536, description="Head MLP hidden width.")
+    bottleneck_dim: int = Field(256, gt=0, le=65536, description="Head bottleneck width.")
+    student_temp: float = Field(0.1, gt=0, le=10, description="Student softmax temperature.")
+    teacher_temp: float = Field(0.04, gt=0, le=10, description="Final teacher temperature.")
+    warmup_teacher_temp: float = Field(
+        0.04, gt=0, le=10, description="Initial teacher temperature."
+    )
+    warmup_teacher_temp_epochs: int = Field(
+        0,
+        ge=0,
+        le=100_000,
+        description="Epochs of linear teacher-temperature warm-up: warmup_teacher_temp at "
+        "epoch 0 up to teacher_temp at epoch W-1, as the official schedule.",
+    )
+    center_momentum: float = Field(0.9, ge=0, lt=1, description="Centre EMA momentum.")
+    momentum: float = Field(0.996, gt=0, lt=1, description="Base teacher EMA momentum.")
+    local_crops: int = Field(6, ge=0, le=32, description="Number of local crops (multi-crop).")
+    local_size_ratio: float = Field(
+        96 / 224, gt=0, le=1, description="Local crop side as a fraction of image_size."
+    )
 
 
 class DINOHead(nn.Module):
@@ -63,7 +92,10 @@ def teacher_temperature(spec: DINOSpec, epoch: int) -> float:
     return warm if w == 1 else warm + (final - warm) * epoch / (w - 1)
 
 
+@METHODS.register("dino")
 class DINO(Method):
+    Spec = DINOSpec
+
     def __init__(self, encoder, spec: DINOSpec) -> None:
         super().__init__(encoder)
         self.spec = spec

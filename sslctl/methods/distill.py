@@ -3,17 +3,37 @@ by cosine, on the same augmented view (as in SEED/CompRess-style embedding disti
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 import torch.nn.functional as F
+from pydantic import Field
 
 from sslctl.encoders.base import Encoder
+from sslctl.errors import UserError
+from sslctl.methods import METHODS
 from sslctl.methods.base import Method, copy_frozen, mlp
 from sslctl.modalities.base import ViewPlan
-from sslctl.recipe import DistillSpec
+from sslctl.specs import Strict
 
 
+class DistillSpec(Strict):
+    name: Literal["distill"] = Field(
+        description="Label-free distillation: cosine of student projection to teacher embedding."
+    )
+    proj_hidden: int = Field(1024, gt=0, le=65536, description="Student projector hidden width.")
+
+
+@METHODS.register("distill")
 class Distill(Method):
+    Spec = DistillSpec
     view_plan = ViewPlan(n_global=1, preset="simclr")
+
+    @classmethod
+    def build(cls, spec: DistillSpec, encoder: Encoder, teacher: Encoder | None) -> Distill:
+        if teacher is None:
+            raise UserError("teacher.run: method 'distill' needs a teacher run directory")
+        return cls(encoder, spec, teacher)
 
     def __init__(self, encoder: Encoder, spec: DistillSpec, teacher: Encoder) -> None:
         super().__init__(encoder)

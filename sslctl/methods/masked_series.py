@@ -5,13 +5,24 @@ squared error over the masked, observed values (in the encoder's normalised unit
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
+from pydantic import Field
 from torch import nn
 
 from sslctl.errors import UserError
+from sslctl.methods import METHODS
 from sslctl.methods.base import Method
 from sslctl.modalities.base import ViewPlan
-from sslctl.recipe import MaskedSeriesSpec
+from sslctl.specs import Strict
+
+
+class MaskedSeriesSpec(Strict):
+    name: Literal["masked_series"] = Field(
+        description="Masked patch modelling on series (PatchTST pre-training); patch_tst only."
+    )
+    mask_ratio: float = Field(0.4, gt=0, lt=1, description="Share of observed patches masked.")
 
 
 def mask_patches(valid: torch.Tensor, ratio: float) -> torch.Tensor:
@@ -24,7 +35,9 @@ def mask_patches(valid: torch.Tensor, ratio: float) -> torch.Tensor:
     return rank < n_masked
 
 
+@METHODS.register("masked_series")
 class MaskedSeries(Method):
+    Spec = MaskedSeriesSpec
     view_plan = ViewPlan(n_global=1, preset="masked_series")
 
     def __init__(self, encoder, spec: MaskedSeriesSpec) -> None:

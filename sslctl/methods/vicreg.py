@@ -3,14 +3,28 @@ with the variance and covariance statistics taken over the global batch."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 import torch.nn.functional as F
+from pydantic import Field
 
-from sslctl.engine.distributed import gather_with_grad
+from sslctl.collectives import gather_with_grad
+from sslctl.methods import METHODS
 from sslctl.methods.barlow import off_diagonal
-from sslctl.methods.base import Method, mlp
+from sslctl.methods.base import HeadSpec, Method, mlp
 from sslctl.modalities.base import ViewPlan
-from sslctl.recipe import VICRegSpec
+
+
+class VICRegSpec(HeadSpec):
+    name: Literal["vicreg"] = Field(description="VICReg (Bardes et al. 2022).")
+    proj_hidden: int = Field(
+        2048, gt=0, le=65536, description="Expander hidden width (paper: 8192)."
+    )
+    proj_dim: int = Field(2048, gt=0, le=65536, description="Expander output width (paper: 8192).")
+    sim_coeff: float = Field(25.0, ge=0, le=1000, description="Invariance (MSE) weight.")
+    std_coeff: float = Field(25.0, ge=0, le=1000, description="Variance hinge weight.")
+    cov_coeff: float = Field(1.0, ge=0, le=1000, description="Covariance weight.")
 
 
 def _variance(z: torch.Tensor) -> torch.Tensor:
@@ -32,7 +46,9 @@ def vicreg_terms(z1: torch.Tensor, z2: torch.Tensor) -> tuple[torch.Tensor, ...]
     return invariance, variance, covariance
 
 
+@METHODS.register("vicreg")
 class VICReg(Method):
+    Spec = VICRegSpec
     view_plan = ViewPlan(preset="byol")
 
     def __init__(self, encoder, spec: VICRegSpec) -> None:

@@ -1,18 +1,32 @@
-"""Coreset strategies on embeddings: each returns pool indices in selection order."""
+"""Coreset strategies on embeddings: each registers itself (`@STRATEGIES.register(NAME)`) as a
+`Strategy`, returning pool indices in selection order."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import torch
 
-from sslctl.selection.herding import herding
-from sslctl.selection.kcenter import kcenter_greedy
-from sslctl.selection.simcore import simcore
+from sslctl.registry import Registry
 
 
-def random_subset(pool: torch.Tensor, budget: int, seed: int = 0) -> torch.Tensor:
-    return torch.randperm(len(pool), generator=torch.Generator().manual_seed(seed))[:budget]
+@dataclass(frozen=True)
+class Strategy:
+    """`select(pool, budget, seed, target)`: pool (N, D) and target (M, D) embeddings on the
+    device (target None unless `needs_target`); returns the chosen pool indices, in order."""
+
+    select: Callable[[torch.Tensor, int, int, torch.Tensor | None], torch.Tensor]
+    needs_target: bool = False
 
 
-STRATEGIES = ("kcenter", "simcore", "herding", "random")
-
-__all__ = ["STRATEGIES", "herding", "kcenter_greedy", "random_subset", "simcore"]
+STRATEGIES: Registry[Strategy] = Registry(
+    "coreset strategy",
+    "sslctl.strategies",
+    (
+        "sslctl.selection.kcenter",
+        "sslctl.selection.simcore",
+        "sslctl.selection.herding",
+        "sslctl.selection.uniform",
+    ),
+)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import torch
 
+from sslctl.selection import STRATEGIES, Strategy
+
 
 @torch.inference_mode()
 def herding(pool: torch.Tensor, budget: int) -> torch.Tensor:
@@ -20,3 +22,8 @@ def herding(pool: torch.Tensor, budget: int) -> torch.Tensor:
         total += pool[pick]
         available[pick] = False
     return chosen
+
+
+STRATEGIES.register("herding")(
+    Strategy(lambda pool, budget, seed, target: herding(pool, budget).cpu())
+)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import torch
 
+from sslctl.selection import STRATEGIES, Strategy
+
 
 @torch.inference_mode()
 def kcenter_greedy(pool: torch.Tensor, budget: int, seed: int = 0) -> torch.Tensor:
@@ -18,3 +20,8 @@ def kcenter_greedy(pool: torch.Tensor, budget: int, seed: int = 0) -> torch.Tens
         chosen[i] = nxt
         min_dist = torch.minimum(min_dist, torch.cdist(pool, pool[nxt].unsqueeze(0)).squeeze(1))
     return chosen
+
+
+STRATEGIES.register("kcenter")(
+    Strategy(lambda pool, budget, seed, target: kcenter_greedy(pool, budget, seed).cpu())
+)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from sslctl.selection import STRATEGIES, Strategy
+
 
 @torch.inference_mode()
 def simcore(pool: torch.Tensor, target: torch.Tensor, budget: int) -> torch.Tensor:
@@ -26,3 +28,8 @@ def simcore(pool: torch.Tensor, target: torch.Tensor, budget: int) -> torch.Tens
         rest = (target @ pool.T).max(0).values.masked_fill(seen, float("-inf"))
         chosen += rest.argsort(descending=True)[: budget - len(chosen)].tolist()
     return torch.tensor(chosen)
+
+
+STRATEGIES.register("simcore")(
+    Strategy(lambda pool, budget, seed, target: simcore(pool.cpu(), target.cpu(), budget), True)
+)

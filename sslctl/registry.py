@@ -1,0 +1,65 @@
+"""One registry per kind of unit (method, modality, encoder, probe protocol, coreset strategy).
+
+A unit registers itself beside its code (`@PROBES.register("knn")`), as timm's
+`@register_model` does; nothing else lists it. Packages outside sslctl add units through
+Python entry points, one group per kind (`sslctl.methods`, `sslctl.encoders`, `sslctl.probes`,
+`sslctl.strategies`, `sslctl.modalities`): an entry point names a module (or object) whose
+import registers the unit. Built-in units are imported first, so a plugin cannot shadow
+them; a plugin that fails to import is one warning, not a broken CLI.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from importlib import import_module, metadata
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """name -> unit, in registration order (built-ins first, in their listed order)."""
+
+    def __init__(self, kind: str, group: str, builtins: tuple[str, ...]) -> None:
+        self.kind, self.group, self.builtins = kind, group, builtins
+        self._units: dict[str, T] = {}
+        self._loaded = False
+
+    def register(self, name: str) -> Callable[[T], T]:
+        def add(unit: T) -> T:
+            if name in self._units and self._units[name] is not unit:
+                raise ValueError(f"{self.kind} {name!r} is registered twice")
+            self._units[name] = unit
+            return unit
+
+        return add
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        for module in self.builtins:
+            import_module(module)
+        for entry in metadata.entry_points(group=self.group):
+            try:
+                entry.load()
+            except Exception as exc:  # noqa: BLE001 - a broken plugin must not break sslctl
+                reason = (str(exc).splitlines() or [exc.__class__.__name__])[0]
+                print(f"warning: plugin {entry.value} ({self.group}): {reason}", file=sys.stderr)
+
+    def names(self) -> list[str]:
+        self._load()
+        return list(self._units)
+
+    def get(self, name: str) -> T:
+        self._load()
+        return self._units[name]
+
+    def __contains__(self, name: str) -> bool:
+        self._load()
+        return name in self._units
+
+    def items(self) -> Iterator[tuple[str, T]]:
+        self._load()
+        return iter(list(self._units.items()))
