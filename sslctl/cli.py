@@ -341,10 +341,27 @@ def recipe_schema():
 
 
 @recipe_app.command("list")
-def recipe_list():
-    """List the ready recipes shipped in recipes/."""
-    for path in sorted(RECIPES_DIR.rglob("*.yaml")):
-        print(path.relative_to(RECIPES_DIR.parent))
+def recipe_list(
+    units: Annotated[
+        bool,
+        typer.Option(
+            "--units",
+            help="List the registered units instead, one 'KIND<TAB>NAME<TAB>MODULE' line each: "
+            "methods, probe protocols and coreset strategies, plugins included.",
+        ),
+    ] = False,
+):
+    """List the ready recipes shipped in recipes/ (or, with --units, what a recipe can name)."""
+    if not units:
+        for path in sorted(RECIPES_DIR.rglob("*.yaml")):
+            print(path.relative_to(RECIPES_DIR.parent))
+        return
+    from sslctl.methods import METHODS
+    from sslctl.selection import STRATEGIES
+
+    for kind, registry in (("method", METHODS), ("probe", PROBES), ("strategy", STRATEGIES)):
+        for name in registry.names():
+            print(f"{kind}\t{name}\t{registry.module(name)}")
 
 
 def _usage_error(exc: typer.TyperException) -> NoReturn:

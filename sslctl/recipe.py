@@ -7,12 +7,12 @@ so each method and modality validates its own parameters; adding one is a class 
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from sslctl.errors import UserError
 from sslctl.specs import Scale, Spec, Strict
@@ -367,12 +367,22 @@ class TrainSpec(Strict):
     )
 
 
+def _protocol_name():
+    """A probe protocol's name: one registered in sslctl.eval (plugins included)."""
+    from sslctl.eval import PROBES
+
+    return Literal[tuple(PROBES.names())]
+
+
+ProtocolName = _protocol_name()
+
+
 class ProbeSpec(Strict):
     train: Spec | None = Field(None, description="Labelled data the probes fit on (SPEC).")
     test: Spec | None = Field(None, description="Labelled data the probes are scored on (SPEC).")
     k: int = Field(20, gt=0, le=10_000, description="kNN neighbours.")
     temperature: float = Field(0.07, gt=0, le=100, description="kNN similarity temperature.")
-    protocols: list[Literal["knn", "linear", "rankme", "svm"]] = Field(
+    protocols: list[ProtocolName] = Field(
         default_factory=lambda: ["knn", "linear", "rankme"],
         description="Probes to run (svm: TS2Vec's RBF-SVM protocol, for small sets).",
     )
@@ -401,6 +411,21 @@ class Recipe(Strict):
     train: TrainSpec = Field(default_factory=TrainSpec, description="Loop settings.")
     probe: ProbeSpec = Field(default_factory=ProbeSpec, description="Default probe data.")
     teacher: TeacherSpec | None = Field(None, description="Teacher run, for distill only.")
+
+    @model_validator(mode="after")
+    def _modality_makes_the_views(self) -> Recipe:
+        """A method asks for a kind of views (ViewPlan.kind); the data's modality must make it.
+        Only the recipe's own modality is imported, so its libraries alone are needed."""
+        from sslctl.methods import METHODS
+        from sslctl.modalities import get_modality
+        from sslctl.modalities.base import view_kind_refusal
+
+        kind = METHODS.get(self.method.name).view_plan.kind
+        makes = get_modality(self.data.modality).view_kinds
+        refusal = view_kind_refusal(self.method.name, kind, self.data.modality, makes)
+        if refusal:
+            raise PydanticCustomError("method_modality", refusal)
+        return self
 
 
 # ---------------------------------------------------------------- loading
@@ -453,6 +478,8 @@ def _describe(err: dict) -> str:
         return f"{path}: unknown key"
     if kind == "missing":
         return f"{path}: required field missing"
+    if kind == "method_modality":
+        return f"method.name: {err['msg']}"
     bounds = {"greater_than": "> {gt}", "greater_than_equal": ">= {ge}", "less_than": "< {lt}"}
     bounds["less_than_equal"] = "<= {le}"
     if kind in bounds:
@@ -522,7 +549,3 @@ def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
 
 def dump_recipe(recipe: Recipe) -> str:
     return yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False)
-
-
-def suggest(name: str, choices: list[str]) -> str:
-    return ", ".join(difflib.get_close_matches(name, choices, n=5, cutoff=0.4)) or "none"

@@ -1,7 +1,8 @@
 """One registry per kind of unit (method, modality, encoder, probe protocol, coreset strategy).
 
 A unit registers itself beside its code (`@PROBES.register("knn")`), as timm's
-`@register_model` does; nothing else lists it. Packages outside sslctl add units through
+`@register_model` does; nothing else lists it: every module of the kind's package is imported
+on first use, so a new unit is one new file. Packages outside sslctl add units through
 Python entry points, one group per kind (`sslctl.methods`, `sslctl.encoders`, `sslctl.probes`,
 `sslctl.strategies`, `sslctl.modalities`): an entry point names a module (or object) whose
 import registers the unit. Built-in units are imported first, so a plugin cannot shadow
@@ -10,6 +11,7 @@ them; a plugin that fails to import is one warning, not a broken CLI.
 
 from __future__ import annotations
 
+import pkgutil
 import sys
 from collections.abc import Callable, Iterator
 from importlib import import_module, metadata
@@ -19,18 +21,24 @@ T = TypeVar("T")
 
 
 class Registry(Generic[T]):
-    """name -> unit, in registration order (built-ins first, in their listed order)."""
+    """name -> unit, in registration order: the modules named in `first` (the order users
+    already see in the schema, `recipe list` and error messages), then the package's other
+    modules alphabetically, then plugins."""
 
-    def __init__(self, kind: str, group: str, builtins: tuple[str, ...]) -> None:
-        self.kind, self.group, self.builtins = kind, group, builtins
+    def __init__(self, kind: str, group: str, package: str, first: tuple[str, ...] = ()) -> None:
+        self.kind, self.group, self.package, self.first = kind, group, package, first
         self._units: dict[str, T] = {}
+        self._modules: dict[str, str] = {}
         self._loaded = False
 
     def register(self, name: str) -> Callable[[T], T]:
+        module = sys._getframe(1).f_globals.get("__name__", "?")  # the unit's own module
+
         def add(unit: T) -> T:
             if name in self._units and self._units[name] is not unit:
                 raise ValueError(f"{self.kind} {name!r} is registered twice")
             self._units[name] = unit
+            self._modules[name] = module
             return unit
 
         return add
@@ -39,8 +47,9 @@ class Registry(Generic[T]):
         if self._loaded:
             return
         self._loaded = True
-        for module in self.builtins:
-            import_module(module)
+        found = sorted(m.name for m in pkgutil.iter_modules(import_module(self.package).__path__))
+        for module in [*self.first, *(m for m in found if m not in self.first)]:
+            import_module(f"{self.package}.{module}")
         for entry in metadata.entry_points(group=self.group):
             try:
                 entry.load()
@@ -55,6 +64,11 @@ class Registry(Generic[T]):
     def get(self, name: str) -> T:
         self._load()
         return self._units[name]
+
+    def module(self, name: str) -> str:
+        """The module that registered `name` (a plugin's shows its package)."""
+        self._load()
+        return self._modules[name]
 
     def __contains__(self, name: str) -> bool:
         self._load()

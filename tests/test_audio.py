@@ -129,13 +129,13 @@ def test_views_follow_the_plan_and_presets(tone_folder):
     modality = AudioModality.for_training(data, samples)
     x = modality.batch(samples, torch.arange(6), torch.device("cpu"))
     assert x.shape == (6, 4000) and torch.isfinite(x).all()
-    views = modality.views(x, ViewPlan(n_global=2, n_local=3, preset="dino"))
+    views = modality.views(x, ViewPlan(n_global=2, n_local=3, kind="multi-crop"))
     assert len(views) == 5 and all(v.shape == (6, 1, 32, 50) for v in views)
-    clean = modality.views(x, ViewPlan(n_global=1, preset="mae"))[0]
+    clean = modality.views(x, ViewPlan(n_global=1, kind="masked"))[0]
     assert torch.allclose(clean, modality.frontend(x))  # masked modelling sees the plain log-mel
     assert abs(float(modality.frontend(x).mean())) < 1.0  # standardised with the train stats
     byol_a = AudioModality(modality.input_spec, AudioAugSpec(preset="byol-a"))
-    pair = torch.stack(byol_a.views(x, ViewPlan(n_global=2, preset="byol")))
+    pair = torch.stack(byol_a.views(x, ViewPlan(n_global=2, kind="asymmetric")))
     assert abs(float(pair.mean())) < 1e-5 and abs(float(pair.std()) - 1) < 1e-5  # Post-Norm
     assert not torch.allclose(pair[0].std(), pair[1].std())  # together, not view by view
 

@@ -37,6 +37,6 @@ def known_encoder(name: str) -> bool:
 def suggest_encoders(name: str) -> str:
     import timm
 
-    from sslctl.recipe import suggest
+    from sslctl.errors import suggest
 
     return suggest(name, list(OWN_ENCODERS) + timm.list_models())

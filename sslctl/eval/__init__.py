@@ -23,7 +23,5 @@ class ProbeData:
 
 Protocol = Callable[[ProbeData], dict]
 PROBES: Registry[Protocol] = Registry(
-    "probe protocol",
-    "sslctl.probes",
-    ("sslctl.eval.knn", "sslctl.eval.linear", "sslctl.eval.rankme", "sslctl.eval.svm"),
+    "probe protocol", "sslctl.probes", "sslctl.eval", first=("knn", "linear", "rankme", "svm")
 )

@@ -68,6 +68,7 @@ def pretrain(
         raise UserError("teacher: method 'distill' needs `teacher: {run: RUN_DIR}`")
     encoder = modality.build_encoder(recipe.encoder)
     method = build_method(recipe.method, encoder, teacher)
+    modality.check_views(method.view_plan)
     torch.manual_seed(recipe.seed + 1000 * ddp.rank())  # per-rank augmentation streams
     trainer = Trainer(method, modality, samples, recipe, run_dir, dev, quiet)
     if resume:

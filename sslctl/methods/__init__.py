@@ -15,23 +15,10 @@ if TYPE_CHECKING:
 METHODS: Registry[type[Method]] = Registry(
     "method",
     "sslctl.methods",
-    tuple(
-        f"sslctl.methods.{name}"
-        for name in (
-            "simclr",
-            "byol",
-            "barlow",
-            "vicreg",
-            "dino",
-            "mae",
-            "ts2vec",
-            "masked_series",
-            "graphmae",
-            "graphcl",
-            "distill",
-        )
-    ),  # fmt: skip
-)
+    "sslctl.methods",
+    first=("simclr", "byol", "barlow", "vicreg", "dino", "mae", "ts2vec", "masked_series",
+           "graphmae", "graphcl", "distill"),
+)  # fmt: skip
 
 
 def build_method(spec, encoder: Encoder, teacher: Encoder | None = None) -> Method:

@@ -51,7 +51,7 @@ def barlow_loss(z1: torch.Tensor, z2: torch.Tensor, lambd: float) -> tuple[torch
 @METHODS.register("barlow")
 class BarlowTwins(Method):
     Spec = BarlowSpec
-    view_plan = ViewPlan(preset="byol")
+    view_plan = ViewPlan(kind="asymmetric")
 
     def __init__(self, encoder, spec: BarlowSpec) -> None:
         super().__init__(encoder)

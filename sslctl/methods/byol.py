@@ -32,7 +32,7 @@ def regression_loss(p: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
 @METHODS.register("byol")
 class BYOL(Method):
     Spec = BYOLSpec
-    view_plan = ViewPlan(preset="byol")
+    view_plan = ViewPlan(kind="asymmetric")
 
     def __init__(self, encoder, spec: BYOLSpec) -> None:
         super().__init__(encoder)

@@ -95,6 +95,7 @@ def teacher_temperature(spec: DINOSpec, epoch: int) -> float:
 @METHODS.register("dino")
 class DINO(Method):
     Spec = DINOSpec
+    view_plan = ViewPlan(kind="multi-crop")  # n_local and the local size come from the recipe
 
     def __init__(self, encoder, spec: DINOSpec) -> None:
         super().__init__(encoder)
@@ -104,7 +105,7 @@ class DINO(Method):
             n_global=2,
             n_local=spec.local_crops,
             local_size_ratio=spec.local_size_ratio,
-            preset="dino",
+            kind="multi-crop",
         )
         self.head = DINOHead(encoder.embed_dim, spec)
         self.teacher_encoder = copy_frozen(encoder)

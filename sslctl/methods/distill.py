@@ -27,7 +27,7 @@ class DistillSpec(Strict):
 @METHODS.register("distill")
 class Distill(Method):
     Spec = DistillSpec
-    view_plan = ViewPlan(n_global=1, preset="simclr")
+    view_plan = ViewPlan(n_global=1, kind="contrastive")
 
     @classmethod
     def build(cls, spec: DistillSpec, encoder: Encoder, teacher: Encoder | None) -> Distill:

@@ -44,7 +44,7 @@ def graphcl_loss(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> torc
 @METHODS.register("graphcl")
 class GraphCL(Method):
     Spec = GraphCLSpec
-    view_plan = ViewPlan(preset="graphcl")
+    view_plan = ViewPlan(kind="graph-perturbation")
 
     def __init__(self, encoder, spec: GraphCLSpec) -> None:
         super().__init__(encoder)

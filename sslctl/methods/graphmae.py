@@ -55,7 +55,7 @@ def sce_loss(x: torch.Tensor, target: torch.Tensor, alpha: float) -> torch.Tenso
 @METHODS.register("graphmae")
 class GraphMAE(Method):
     Spec = GraphMAESpec
-    view_plan = ViewPlan(n_global=1, preset="graphmae")
+    view_plan = ViewPlan(n_global=1, kind="masked")
 
     def __init__(self, encoder, spec: GraphMAESpec) -> None:
         super().__init__(encoder)

@@ -55,7 +55,7 @@ def random_masking(tokens: torch.Tensor, ratio: float) -> tuple[torch.Tensor, ..
 @METHODS.register("mae")
 class MAE(Method):
     Spec = MAESpec
-    view_plan = ViewPlan(n_global=1, preset="mae")
+    view_plan = ViewPlan(n_global=1, kind="masked")
 
     def __init__(self, encoder, spec: MAESpec) -> None:
         super().__init__(encoder)

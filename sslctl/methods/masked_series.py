@@ -38,7 +38,7 @@ def mask_patches(valid: torch.Tensor, ratio: float) -> torch.Tensor:
 @METHODS.register("masked_series")
 class MaskedSeries(Method):
     Spec = MaskedSeriesSpec
-    view_plan = ViewPlan(n_global=1, preset="masked_series")
+    view_plan = ViewPlan(n_global=1, kind="masked")
 
     def __init__(self, encoder, spec: MaskedSeriesSpec) -> None:
         super().__init__(encoder)

@@ -39,7 +39,7 @@ def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> torch.Ten
 @METHODS.register("simclr")
 class SimCLR(Method):
     Spec = SimCLRSpec
-    view_plan = ViewPlan(preset="simclr")
+    view_plan = ViewPlan(kind="contrastive")
 
     def __init__(self, encoder, spec: SimCLRSpec) -> None:
         super().__init__(encoder)

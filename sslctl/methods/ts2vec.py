@@ -97,7 +97,7 @@ def hierarchical_contrastive_loss(
 @METHODS.register("ts2vec")
 class TS2Vec(Method):
     Spec = TS2VecSpec
-    view_plan = ViewPlan(preset="ts2vec")
+    view_plan = ViewPlan(kind="overlapping-crops")
 
     def __init__(self, encoder, spec: TS2VecSpec) -> None:
         super().__init__(encoder)

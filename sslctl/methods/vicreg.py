@@ -49,7 +49,7 @@ def vicreg_terms(z1: torch.Tensor, z2: torch.Tensor) -> tuple[torch.Tensor, ...]
 @METHODS.register("vicreg")
 class VICReg(Method):
     Spec = VICRegSpec
-    view_plan = ViewPlan(preset="byol")
+    view_plan = ViewPlan(kind="asymmetric")
 
     def __init__(self, encoder, spec: VICRegSpec) -> None:
         super().__init__(encoder)

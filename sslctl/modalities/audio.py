@@ -120,6 +120,13 @@ class AudioModality:
     Only the training instance (`for_training`) crops at random."""
 
     export_axes = {0: "batch"}
+    # BYOL-A and the others share one augmentation; MAE-style methods get the lighter one
+    view_kinds = {
+        "contrastive": "default",
+        "asymmetric": "default",
+        "multi-crop": "default",
+        "masked": "mae",
+    }
 
     def __init__(
         self,
@@ -234,16 +241,20 @@ class AudioModality:
     ) -> torch.Tensor:
         return outputs[0].to(device, non_blocking=True)
 
-    def _params(self, preset: str) -> AudioViewParams:
+    def check_views(self, plan: ViewPlan) -> None:
+        """Refuse views this data cannot make before the run writes anything."""
+        self._params(plan.kind)
+
+    def _params(self, kind: str) -> AudioViewParams:
         a = self.augment_spec
-        name = a.preset or ("mae" if preset == "mae" else "default")
+        name = a.preset or self.view_kinds[kind]
         return replace(PRESETS[name], **spec_overrides(a, AudioViewParams))
 
     def views(self, x: torch.Tensor, plan: ViewPlan) -> Views:
         frontend = self.frontend.to(x.device)
         spec = frontend(x)
         scale = float(self.input_spec.get("std", 1.0))
-        params = self._params(plan.preset)
+        params = self._params(plan.kind)
         views = [augment(spec, params, scale) for _ in range(plan.n_global)]
         n_local = (
             plan.n_local if self.augment_spec.local_crops is None else self.augment_spec.local_crops

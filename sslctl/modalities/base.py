@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import torch
 from torch import nn
@@ -26,14 +26,42 @@ class Samples:
         return len(self.x)
 
 
+# What views are, whoever asks for them: a method names one kind, a modality declares the kinds
+# it makes (`view_kinds`: kind -> its own preset). Neither knows the other's names.
+VIEW_KINDS: dict[str, str] = {
+    "contrastive": "views of one strong augmentation, as in SimCLR",
+    "asymmetric": "strong views, one blurred and one solarised, as in BYOL",
+    "multi-crop": "asymmetric global views plus small local crops, as in DINO",
+    "masked": "lightly augmented views for a method that masks them itself, as in MAE",
+    "overlapping-crops": "two crops of one series that overlap in time, as in TS2Vec",
+    "graph-perturbation": "one random graph perturbation per view, as in GraphCL",
+}
+
+
 @dataclass(frozen=True)
 class ViewPlan:
-    """Which views a method wants: global views, local (multi-crop) views and the preset."""
+    """Which views a method wants: how many global and local (multi-crop) views, the local
+    crops' size, and their kind (a key of VIEW_KINDS)."""
 
     n_global: int = 2
     n_local: int = 0
     local_size_ratio: float = 96 / 224
-    preset: str = "simclr"
+    kind: str = "contrastive"
+
+    def __post_init__(self) -> None:
+        if self.kind not in VIEW_KINDS:
+            raise ValueError(f"view kind {self.kind!r}; known: {', '.join(VIEW_KINDS)}")
+
+
+def view_kind_refusal(method: str, kind: str, modality: str, makes: Iterable[str]) -> str | None:
+    """The one line refusing a method whose views a modality does not make, or None."""
+    makes = list(makes)
+    if kind in makes:
+        return None
+    return (
+        f"method {method} needs {kind} views ({VIEW_KINDS[kind]}), which modality {modality} "
+        f"does not make; it makes {', '.join(makes)}"
+    )
 
 
 class Views(list):
@@ -102,6 +130,8 @@ class Modality(Protocol):
     """One per data kind. `input_spec` is what encoder.json records and what rebuilds it later."""
 
     input_spec: dict[str, Any]
+    # the view kinds (VIEW_KINDS) this modality makes -> the preset of its own that makes them
+    view_kinds: ClassVar[dict[str, str]]
     # input axes left dynamic in the ONNX export; one dict per field for NamedTuple inputs
     export_axes: dict[int, str] | tuple[dict[int, str], ...]
 
@@ -125,6 +155,11 @@ class Modality(Protocol):
 
     def views(self, x: torch.Tensor, plan: ViewPlan) -> Views:
         """`plan.n_global` global views, then the local ones, joinable by the modality."""
+        ...
+
+    def check_views(self, plan: ViewPlan) -> None:
+        """UserError if this data cannot make the plan's views (a kind the modality makes but
+        this data cannot, such as node dropping on node-level graphs)."""
         ...
 
     # Modalities with file sources (streamed by workers) also have: `train_decoder(plan)` and

@@ -48,7 +48,6 @@ from sslctl.recipe import EncoderSpec, GraphAugSpec, GraphDataSpec
 
 GRAPH_ENCODERS = ("gin", "gcn")
 LOCAL_SUBGRAPH = 0.3  # share of each graph's nodes a local (multi-crop) view keeps
-METHOD_PRESETS = {"graphmae": "none", "graphcl": "graphcl"}
 SPLITS = ("train", "test")
 
 
@@ -157,6 +156,15 @@ def _random_graphs(sizes: list[int], features: int, gen: torch.Generator) -> Gra
 class GraphModality:
     """Built from a data spec for training, or from encoder.json's input spec for a saved run."""
 
+    # "level": the preset named after the data's level (graph or node)
+    view_kinds = {
+        "contrastive": "level",
+        "asymmetric": "level",
+        "multi-crop": "level",
+        "masked": "none",
+        "graph-perturbation": "graphcl",
+    }
+
     def __init__(
         self, input_spec: dict[str, Any], augment_spec: GraphAugSpec | None = None
     ) -> None:
@@ -212,16 +220,22 @@ class GraphModality:
     def batch(self, samples: Samples, index: torch.Tensor, device: torch.device) -> GraphBatch:
         return samples.x[index].union().to(device)
 
-    def _params(self, preset: str) -> GraphViewParams:
+    def check_views(self, plan: ViewPlan) -> None:
+        """Refuse views this data cannot make before the run writes anything."""
+        self._params(plan.kind)
+
+    def _params(self, kind: str) -> GraphViewParams:
         a = self.augment_spec
-        name = a.preset or METHOD_PRESETS.get(preset, self.level)
+        name = a.preset or self.view_kinds[kind]
+        name = self.level if name == "level" else name
         params = replace(PRESETS[name], **spec_overrides(a, GraphViewParams))
         if self.level == "node":
             for field in NODE_LEVEL_ONLY_OFF:
                 if getattr(params, field):
+                    asked = "" if a.preset else f", so it cannot make {kind} views"
                     raise UserError(
                         f"data.augment.{field}: node-level data keeps every node (views must "
-                        f"align node by node); set it to 0 or use preset node"
+                        f"align node by node){asked}; set it to 0 or use preset node"
                     )
         return params
 
@@ -231,7 +245,7 @@ class GraphModality:
         (GraphCL's subgraph augmentation, at the scale of DINO's local crops, which cover
         5-40% of an image); at node level every node must stay, so local views are further
         global-style views."""
-        params = self._params(plan.preset)
+        params = self._params(plan.kind)
         mean = self.mean.to(g.x.device)
         views = [augment(g, params, mean) for _ in range(plan.n_global + plan.n_local)]
         if self.level == "graph":

@@ -120,6 +120,12 @@ class ImageModality:
     """Built from a data spec for training, or from encoder.json's input spec for a saved run."""
 
     export_axes = {0: "batch"}
+    view_kinds = {
+        "contrastive": "simclr",
+        "asymmetric": "byol",
+        "multi-crop": "dino",
+        "masked": "mae",
+    }
 
     def __init__(
         self,
@@ -237,15 +243,19 @@ class ImageModality:
         return Crops(views) if train else views[0]
 
     # ------------------------------------------------------------ views
-    def _params(self, preset: str) -> tuple[ViewParams, ViewParams, ViewParams]:
+    def check_views(self, plan: ViewPlan) -> None:
+        """Refuse views this data cannot make before the run writes anything."""
+        self._params(plan.kind)
+
+    def _params(self, kind: str) -> tuple[ViewParams, ViewParams, ViewParams]:
         a = self.augment_spec
         overrides = spec_overrides(a, ViewParams)
-        return tuple(replace(p, **overrides) for p in PRESETS[a.preset or preset])
+        return tuple(replace(p, **overrides) for p in PRESETS[a.preset or self.view_kinds[kind]])
 
     def _view_specs(self, plan: ViewPlan) -> list[tuple[int, ViewParams]]:
         """(side, parameters) of every view: global views alternate the preset's first and
         second parameter sets, then the local (multi-crop) views at the smaller side."""
-        first, second, local = self._params(plan.preset)
+        first, second, local = self._params(plan.kind)
         n_local = (
             plan.n_local if self.augment_spec.local_crops is None else self.augment_spec.local_crops
         )

@@ -40,7 +40,6 @@ from sslctl.modalities.series_io import TEXT_SUFFIXES, read_array, read_ts, read
 from sslctl.recipe import EncoderSpec, SeriesAugSpec, TimeSeriesDataSpec
 
 SERIES_ENCODERS = {"dilated_cnn": DilatedCNN, "resnet1d": ResNet1D, "patch_tst": PatchTST}
-METHOD_PRESETS = {"ts2vec": "ts2vec", "mae": "masked", "masked_series": "masked"}
 LOCAL_CROP = (0.2, 0.5)  # DINO local views: windows of 20-50% of the series (globals: the preset's)
 
 
@@ -93,6 +92,13 @@ class TimeSeriesModality:
     """Built from a data spec for training, or from encoder.json's input spec for a saved run."""
 
     export_axes = {0: "batch", 2: "time"}
+    view_kinds = {
+        "contrastive": "default",
+        "asymmetric": "default",
+        "multi-crop": "default",
+        "masked": "masked",
+        "overlapping-crops": "ts2vec",
+    }
 
     def __init__(
         self, input_spec: dict[str, Any], augment_spec: SeriesAugSpec | None = None
@@ -142,13 +148,17 @@ class TimeSeriesModality:
     def batch(self, samples: Samples, index: torch.Tensor, device: torch.device) -> torch.Tensor:
         return samples.x[index].to(device, non_blocking=True)
 
-    def _params(self, preset: str) -> SeriesViewParams:
+    def check_views(self, plan: ViewPlan) -> None:
+        """Refuse views this data cannot make before the run writes anything."""
+        self._params(plan.kind)
+
+    def _params(self, kind: str) -> SeriesViewParams:
         a = self.augment_spec
-        name = a.preset or METHOD_PRESETS.get(preset, "default")
+        name = a.preset or self.view_kinds[kind]
         return replace(PRESETS[name], **spec_overrides(a, SeriesViewParams))
 
     def views(self, x: torch.Tensor, plan: ViewPlan) -> Views:
-        params = self._params(plan.preset)
+        params = self._params(plan.kind)
         if params.overlap_crops:
             pair = overlapping_crops(x)
             rest = replace(params, crop_scale=(1.0, 1.0))

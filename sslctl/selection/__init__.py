@@ -23,10 +23,6 @@ class Strategy:
 STRATEGIES: Registry[Strategy] = Registry(
     "coreset strategy",
     "sslctl.strategies",
-    (
-        "sslctl.selection.kcenter",
-        "sslctl.selection.simcore",
-        "sslctl.selection.herding",
-        "sslctl.selection.uniform",
-    ),
+    "sslctl.selection",
+    first=("kcenter", "simcore", "herding", "uniform"),
 )
