@@ -1,33 +1,56 @@
-"""Encoder registry: any timm model, plus sslctl's own encoders for the other modalities."""
+"""Encoder registry: any timm model, plus sslctl's own backbones, each registered beside its
+code as an `OwnEncoder` (the modality whose input it takes and how to build it from that
+modality's input spec). Plugins add theirs through the `sslctl.encoders` entry-point group."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from torch import nn
+
 from sslctl.encoders.base import Encoder
 from sslctl.encoders.timm_encoder import build_timm_encoder, create_timm_backbone, load_weights
+from sslctl.registry import Registry
 
-# sslctl's own encoders, by name -> the modalities they accept
-OWN_ENCODERS: dict[str, tuple[str, ...]] = {
-    "audio_cnn": ("audio",),
-    "dilated_cnn": ("timeseries",),
-    "resnet1d": ("timeseries",),
-    "patch_tst": ("timeseries",),
-    "gin": ("graph",),
-    "gcn": ("graph",),
-}
+
+@dataclass(frozen=True)
+class OwnEncoder:
+    """`build(input_spec, kwargs)`: the backbone for a modality's input spec (what encoder.json
+    records: channels, n_mels, features ...) and the recipe's `encoder.kwargs`."""
+
+    modality: str
+    build: Callable[[dict[str, Any], dict[str, Any]], nn.Module]
+
+
+ENCODERS: Registry[OwnEncoder] = Registry(
+    "encoder",
+    "sslctl.encoders",
+    "sslctl.encoders",
+    first=("audio_cnn", "dilated_cnn", "resnet1d", "patch_tst", "gnn"),
+)
 
 __all__ = [
-    "OWN_ENCODERS",
+    "ENCODERS",
     "Encoder",
+    "OwnEncoder",
     "build_timm_encoder",
     "create_timm_backbone",
     "known_encoder",
     "load_weights",
+    "own_encoders",
     "suggest_encoders",
 ]
 
 
+def own_encoders(modality: str) -> list[str]:
+    """sslctl's own backbones for one modality, in registration order."""
+    return [name for name, unit in ENCODERS.items() if unit.modality == modality]
+
+
 def known_encoder(name: str) -> bool:
-    if name in OWN_ENCODERS:
+    if name in ENCODERS:
         return True
     import timm  # only for timm names; see timm_encoder's docstring
 
@@ -39,4 +62,4 @@ def suggest_encoders(name: str) -> str:
 
     from sslctl.errors import suggest
 
-    return suggest(name, list(OWN_ENCODERS) + timm.list_models())
+    return suggest(name, ENCODERS.names() + timm.list_models())

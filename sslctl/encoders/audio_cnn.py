@@ -13,6 +13,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from sslctl.encoders import ENCODERS, OwnEncoder
+from sslctl.errors import UserError
+
 
 class AudioCNN(nn.Module):
     """`dim` is the embedding width. Without `stack` it is also the MLP's hidden width (v1);
@@ -66,3 +69,13 @@ class AudioCNN(nn.Module):
         h = h.permute(0, 3, 1, 2).reshape(b, t, c * f)  # (B, T', C*F')
         h = torch.cat([h, self.fc(h)], dim=2) if self.stack else self.fc(h)
         return h.amax(dim=1) + h.mean(dim=1)
+
+
+def _build(input_spec: dict, kwargs: dict) -> AudioCNN:
+    try:
+        return AudioCNN(input_spec["n_mels"], **kwargs)
+    except ValueError as exc:
+        raise UserError(f"data.n_mels: audio_cnn {exc}") from None
+
+
+ENCODERS.register("audio_cnn")(OwnEncoder("audio", _build))

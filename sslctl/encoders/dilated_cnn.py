@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from sslctl.encoders import ENCODERS, OwnEncoder
 from sslctl.encoders.series_base import masked_max, observed
 
 
@@ -81,3 +82,8 @@ class DilatedCNN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return masked_max(self.tokens(x), observed(x))
+
+
+ENCODERS.register("dilated_cnn")(
+    OwnEncoder("timeseries", lambda spec, kwargs: DilatedCNN(spec["channels"], **kwargs))
+)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from sslctl.encoders import ENCODERS, OwnEncoder
 from sslctl.graphs import GraphBatch, segment_ids
 
 READOUTS = ("sum", "mean", "max")
@@ -125,3 +126,14 @@ class GraphNormalize(nn.Module):
 
     def forward(self, g: GraphBatch) -> GraphBatch:
         return GraphBatch((g.x - self.mean) / self.std, g.edge_index, g.pick)
+
+
+def _gnn(conv: str) -> OwnEncoder:
+    return OwnEncoder(
+        "graph",
+        lambda spec, kwargs: GNN(spec["features"], conv=conv, level=spec["level"], **kwargs),
+    )
+
+
+ENCODERS.register("gin")(_gnn("gin"))
+ENCODERS.register("gcn")(_gnn("gcn"))

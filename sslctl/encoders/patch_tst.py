@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from sslctl.encoders import ENCODERS, OwnEncoder
+
 
 class Block(nn.Module):
     """Pre-norm self-attention + MLP with a key mask (True = attend to that patch)."""
@@ -94,3 +96,8 @@ class PatchTST(nn.Module):
         w = valid.to(tokens.dtype)[..., None]
         pooled = (tokens * w).sum(dim=2) / w.sum(dim=2).clamp(min=1)
         return pooled.flatten(1)
+
+
+ENCODERS.register("patch_tst")(
+    OwnEncoder("timeseries", lambda spec, kwargs: PatchTST(spec["channels"], **kwargs))
+)

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from sslctl.encoders import ENCODERS, OwnEncoder
 from sslctl.encoders.series_base import masked_mean, observed
 
 
@@ -58,3 +59,8 @@ class ResNet1D(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return masked_mean(self.tokens(x), observed(x))
+
+
+ENCODERS.register("resnet1d")(
+    OwnEncoder("timeseries", lambda spec, kwargs: ResNet1D(spec["channels"], **kwargs))
+)

@@ -15,8 +15,7 @@ from typing import Any
 
 import torch
 
-from sslctl.encoders import Encoder, create_timm_backbone, load_weights
-from sslctl.encoders.audio_cnn import AudioCNN
+from sslctl.encoders import ENCODERS, Encoder, create_timm_backbone, load_weights
 from sslctl.errors import UserError
 from sslctl.modalities.audio_augment import (
     PRESETS,
@@ -36,6 +35,7 @@ from sslctl.modalities.base import (
     Samples,
     ViewPlan,
     Views,
+    own_backbone,
     require_teacher_input,
     spec_overrides,
 )
@@ -278,17 +278,12 @@ class AudioModality:
 
     def build_encoder(self, spec: EncoderSpec) -> Encoder:
         s = self.input_spec
-        if spec.name == "audio_cnn":
-            try:
-                backbone = AudioCNN(s["n_mels"], **spec.kwargs)
-            except TypeError as exc:
-                raise UserError(f"encoder.kwargs: {exc}") from None
-            except ValueError as exc:
-                raise UserError(f"data.n_mels: audio_cnn {exc}") from None
+        if spec.name in ENCODERS:  # sslctl's own (audio_cnn), else a timm model
+            backbone = own_backbone(spec, "audio", s, "audio")
         else:
             backbone = create_timm_backbone(spec.name, 1, (s["n_mels"], s["frames"]), spec.kwargs)
-        if spec.weights:
-            load_weights(backbone, spec.weights)
+            if spec.weights:
+                load_weights(backbone, spec.weights)
         return Encoder(self._frontend(), backbone, int(backbone.num_features))
 
     def export_example(self, batch: int) -> torch.Tensor:

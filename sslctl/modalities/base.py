@@ -90,24 +90,21 @@ def spec_overrides(spec: Any, params_type: type) -> dict[str, Any]:
     return {k: v for k, v in spec.model_dump().items() if k in names and v is not None}
 
 
-def own_backbone(
-    spec: Any, names: Iterable[str], data_kind: str, make: Callable[[], nn.Module]
-) -> nn.Module:
-    """Build one of sslctl's own backbones for a modality: a name the modality does not take
-    and constructor keywords it rejects are errors naming the recipe field; `spec.weights`
-    (a local file) is loaded."""
-    names = list(names)
-    if spec.name not in names:
-        raise UserError(
-            f"encoder.name: {spec.name} does not take {data_kind}; use one of {', '.join(names)}"
-        )
+def own_backbone(spec: Any, modality: str, input_spec: dict[str, Any], data_kind: str) -> nn.Module:
+    """Build one of sslctl's own backbones (the encoder registry) for a modality's input: a
+    name registered for another modality and constructor keywords it rejects are errors
+    naming the recipe field; `spec.weights` (a local file) is loaded."""
+    from sslctl.encoders import ENCODERS, load_weights, own_encoders
+
+    if spec.name not in ENCODERS or ENCODERS.get(spec.name).modality != modality:
+        names = own_encoders(modality)
+        use = f"one of {', '.join(names)}" if names else "a timm model"
+        raise UserError(f"encoder.name: {spec.name} does not take {data_kind}; use {use}")
     try:
-        backbone = make()
+        backbone = ENCODERS.get(spec.name).build(input_spec, spec.kwargs)
     except TypeError as exc:
         raise UserError(f"encoder.kwargs: {exc}") from None
     if spec.weights:
-        from sslctl.encoders import load_weights
-
         load_weights(backbone, spec.weights)
     return backbone
 

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from sslctl.encoders import Encoder
-from sslctl.encoders.gnn import GNN, GraphNormalize
+from sslctl.encoders.gnn import GraphNormalize
 from sslctl.errors import UserError
 from sslctl.graphs import GraphBatch, GraphSet, NodeSet, concat_batches, segment_ids
 from sslctl.modalities.base import (
@@ -46,7 +46,6 @@ from sslctl.modalities.graph_io import (
 )
 from sslctl.recipe import EncoderSpec, GraphAugSpec, GraphDataSpec
 
-GRAPH_ENCODERS = ("gin", "gcn")
 LOCAL_SUBGRAPH = 0.3  # share of each graph's nodes a local (multi-crop) view keeps
 SPLITS = ("train", "test")
 
@@ -263,12 +262,7 @@ class GraphModality:
         return self
 
     def build_encoder(self, spec: EncoderSpec) -> Encoder:
-        backbone = own_backbone(
-            spec,
-            GRAPH_ENCODERS,
-            "graphs",
-            lambda: GNN(self.features, conv=spec.name, level=self.level, **spec.kwargs),
-        )
+        backbone = own_backbone(spec, "graph", self.input_spec, "graphs")
         normalize = GraphNormalize(self.input_spec["mean"], self.input_spec["std"])
         return Encoder(normalize, backbone, int(backbone.num_features))
 

@@ -17,12 +17,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from sslctl.encoders import Encoder, build_timm_encoder
+from sslctl.encoders import ENCODERS, Encoder, build_timm_encoder
+from sslctl.encoders.base import Normalize
 from sslctl.errors import UserError
 from sslctl.modalities.base import (
     Samples,
     ViewPlan,
     Views,
+    own_backbone,
     require_teacher_input,
     spec_overrides,
 )
@@ -277,6 +279,10 @@ class ImageModality:
         return self
 
     def build_encoder(self, spec: EncoderSpec) -> Encoder:
+        if spec.name in ENCODERS:  # sslctl's own backbones; timm's otherwise
+            backbone = own_backbone(spec, "image", self.input_spec, "images")
+            normalize = Normalize(self.input_spec["mean"], self.input_spec["std"])
+            return Encoder(normalize, backbone, int(backbone.num_features))
         return build_timm_encoder(
             spec.name,
             self.channels,

@@ -16,9 +16,6 @@ from typing import Any
 import torch
 
 from sslctl.encoders import Encoder
-from sslctl.encoders.dilated_cnn import DilatedCNN
-from sslctl.encoders.patch_tst import PatchTST
-from sslctl.encoders.resnet1d import ResNet1D
 from sslctl.encoders.series_base import SeriesNormalize
 from sslctl.errors import UserError
 from sslctl.modalities.base import (
@@ -39,7 +36,6 @@ from sslctl.modalities.series_augment import (
 from sslctl.modalities.series_io import TEXT_SUFFIXES, read_array, read_ts, read_ucr_text
 from sslctl.recipe import EncoderSpec, SeriesAugSpec, TimeSeriesDataSpec
 
-SERIES_ENCODERS = {"dilated_cnn": DilatedCNN, "resnet1d": ResNet1D, "patch_tst": PatchTST}
 LOCAL_CROP = (0.2, 0.5)  # DINO local views: windows of 20-50% of the series (globals: the preset's)
 
 
@@ -174,12 +170,7 @@ class TimeSeriesModality:
         return self
 
     def build_encoder(self, spec: EncoderSpec) -> Encoder:
-        backbone = own_backbone(
-            spec,
-            SERIES_ENCODERS,
-            "time series",
-            lambda: SERIES_ENCODERS[spec.name](self.channels, **spec.kwargs),
-        )
+        backbone = own_backbone(spec, "timeseries", self.input_spec, "time series")
         normalize = SeriesNormalize(self.input_spec["mean"], self.input_spec["std"])
         return Encoder(normalize, backbone, int(backbone.num_features))
 
