@@ -16,7 +16,7 @@ from timing import seconds_per_call
 
 from sslctl.engine.optim import build_optimizer
 from sslctl.methods import build_method
-from sslctl.modalities.audio import AudioModality
+from sslctl.modalities.audio.modality import AudioModality
 from sslctl.recipe import load_recipe
 
 

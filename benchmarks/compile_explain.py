@@ -11,7 +11,7 @@ import argparse
 import torch
 
 from sslctl.methods import build_method
-from sslctl.modalities.image import ImageModality
+from sslctl.modalities.image.modality import ImageModality
 from sslctl.recipe import validate
 
 METHODS = {

@@ -124,7 +124,7 @@ def pretrain_run(recipe_path: str, out: Path, first_step_only: bool) -> dict:
 def sslctl_throughput(root: Path, workers: int, views: int, batches: int) -> float:
     """Images/s of sslctl's streaming loader (train decoder, `views` crops per image)."""
     from sslctl.modalities.base import ViewPlan
-    from sslctl.modalities.image import ImageModality
+    from sslctl.modalities.image.modality import ImageModality
     from sslctl.sources.files import open_file_source
     from sslctl.sources.stream import DecodeLog, FileSamples, Request, decoded_batches
 
@@ -179,7 +179,7 @@ def train_step_rate(batch: int = 128) -> float:
 
     from sslctl.methods import build_method
     from sslctl.modalities.base import ViewPlan
-    from sslctl.modalities.image import Crops, ImageModality
+    from sslctl.modalities.image.modality import Crops, ImageModality
     from sslctl.recipe import validate
 
     spec = json.loads(Path(recipe("x", 1, 0)).read_text())

@@ -17,7 +17,7 @@ from timing import seconds_per_call
 
 from sslctl.engine.optim import build_optimizer, ema_update
 from sslctl.methods import build_method
-from sslctl.modalities.image import ImageModality
+from sslctl.modalities.image.modality import ImageModality
 from sslctl.recipe import validate
 
 ENCODERS = {"simclr": "resnet18", "dino": "resnet18", "mae": "vit_tiny_patch16_224"}

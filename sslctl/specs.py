@@ -4,7 +4,7 @@ keys are errors, floats must be finite) and the checked field types."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -32,3 +32,24 @@ def spec_path(value: str) -> str:
 Spec = Annotated[str, AfterValidator(spec_path)]
 Fraction = Annotated[float, Field(gt=0, le=1)]
 Scale = Annotated[tuple[Fraction, Fraction], AfterValidator(ordered)]
+
+
+class StreamSpec(Strict):
+    """How a file source (a folder, a list file, shards) is read: decoded once into memory,
+    or streamed from disk by `train.num_workers` worker processes."""
+
+    cache: Literal["auto", "memory", "stream"] = Field(
+        "auto",
+        description="memory: decode every file once and hold the set; stream: decode in "
+        "workers as batches are needed (memory does not grow with the set); auto: memory when "
+        "the decoded set fits cache_budget_mb. Arrays (.npz, builtin) are always in memory.",
+    )
+    cache_budget_mb: float = Field(
+        1024,
+        gt=0,
+        le=1048576,
+        description="Largest decoded set `cache: auto` holds in memory (MB).",
+    )
+    on_decode_error: Literal["fail", "skip"] = Field(
+        "fail", description="A file that cannot be decoded: fail (exit 2), or skip and count."
+    )

@@ -16,11 +16,11 @@ import torchaudio
 from sslctl.encoders.audio_cnn import AudioCNN
 from sslctl.errors import UserError
 from sslctl.jobs.export import compare_onnx, write_onnx
-from sslctl.modalities.audio import AudioModality, crop, load_audio
-from sslctl.modalities.audio_augment import AudioViewParams, augment, gain, mixup, spec_augment
-from sslctl.modalities.audio_frontend import LogMelFrontEnd
+from sslctl.modalities.audio.augment import AudioViewParams, augment, gain, mixup, spec_augment
+from sslctl.modalities.audio.frontend import LogMelFrontEnd
+from sslctl.modalities.audio.modality import AudioModality, crop, load_audio
+from sslctl.modalities.audio.spec import AudioAugSpec, AudioDataSpec
 from sslctl.modalities.base import ViewPlan
-from sslctl.recipe import AudioAugSpec, AudioDataSpec
 from tests.conftest import cli, one_line_exit_2, small_recipe
 
 RATE = 8000
@@ -156,7 +156,7 @@ def test_folder_reader_resamples_mixes_and_labels(tone_folder):
 
 
 def test_npz_reader_converts_int16_and_rate(tmp_path):
-    from sslctl.modalities.audio_io import read_npz
+    from sslctl.modalities.audio.decode import read_npz
 
     wave = (tone(440, 1.0, 16000) * 32767).astype(np.int16)
     np.savez(tmp_path / "a.npz", x=np.stack([wave, wave]), y=np.array([0, 1]), sample_rate=16000)
@@ -373,7 +373,7 @@ def test_distill_refuses_a_log_mel_unlike_the_teachers(
 
 
 def test_streamed_audio_reads_a_window_of_each_file(tmp_path):
-    from sslctl.modalities.audio_io import AudioClipDecoder
+    from sslctl.modalities.audio.decode import AudioClipDecoder
 
     ramp = np.linspace(-0.5, 0.5, 30 * RATE, dtype=np.float32)  # 30 s: position = value
     sf.write(tmp_path / "long.flac", ramp, RATE)

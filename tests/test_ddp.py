@@ -12,7 +12,7 @@ import torch.multiprocessing as mp
 from sslctl.engine import distributed as ddp
 from sslctl.methods import build_method
 from sslctl.modalities.base import Views
-from sslctl.modalities.image import ImageModality
+from sslctl.modalities.image.modality import ImageModality
 from sslctl.recipe import EncoderSpec, validate
 from tests.conftest import small_recipe
 

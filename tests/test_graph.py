@@ -19,9 +19,9 @@ from sslctl.errors import UserError
 from sslctl.graphs import GraphSet, pack_graphs, segment_ids
 from sslctl.methods.graphcl import graphcl_loss
 from sslctl.methods.graphmae import sce_loss
-from sslctl.modalities.graph import GraphModality, load_graphs, symmetrize
-from sslctl.modalities.graph_augment import GraphViewParams, augment, keep_nodes, subgraph_keep
-from sslctl.modalities.graph_io import read_folder
+from sslctl.modalities.graph.augment import GraphViewParams, augment, keep_nodes, subgraph_keep
+from sslctl.modalities.graph.modality import GraphModality, load_graphs, symmetrize
+from sslctl.modalities.graph.read import read_folder
 from tests.conftest import cli, one_line_exit_2, small_recipe
 from tests.tu_folder import write_tu_folder
 
@@ -168,8 +168,9 @@ def test_graphcl_loss_matches_official_formula():
 def test_graphmae_masking_follows_the_official_split():
     from sslctl.methods.graphmae import GraphMAESpec
     from sslctl.modalities.base import Samples
-    from sslctl.modalities.graph import GraphModality
-    from sslctl.recipe import EncoderSpec, GraphDataSpec
+    from sslctl.modalities.graph.modality import GraphModality
+    from sslctl.modalities.graph.spec import GraphDataSpec
+    from sslctl.recipe import EncoderSpec
 
     gs = pack_graphs([torch.randn(50, 3) + 5], [torch.zeros(2, 0, dtype=torch.long)])
     data = GraphDataSpec(modality="graph", train="x")

@@ -19,7 +19,7 @@ from safetensors.torch import load_file
 
 from sslctl.errors import UserError
 from sslctl.eval.knn import knn_predict
-from sslctl.modalities.image_decode import CropSpec, ImageEvalDecoder, ImageTrainDecoder
+from sslctl.modalities.image.decode import CropSpec, ImageEvalDecoder, ImageTrainDecoder
 from sslctl.sources import listing
 from sslctl.sources.order import shard_order
 from tests.conftest import FAST_ENCODER, ROOT, cli, one_line_exit_2, process_command, small_recipe

@@ -18,14 +18,14 @@ from sslctl.encoders.resnet1d import ResNet1D
 from sslctl.errors import UserError
 from sslctl.methods.masked_series import mask_patches
 from sslctl.methods.ts2vec import hierarchical_contrastive_loss
-from sslctl.modalities.series_augment import (
+from sslctl.modalities.timeseries.augment import (
     magnitude_warp,
     overlapping_crops,
     permute_segments,
     random_crop,
     time_mask,
 )
-from sslctl.modalities.series_io import read_ts, read_ucr_text
+from sslctl.modalities.timeseries.read import read_ts, read_ucr_text
 from tests.conftest import cli, one_line_exit_2, small_recipe
 
 TS_FILE = """# comment

@@ -93,7 +93,7 @@ def _load(path: Path) -> dict[str, np.ndarray]:
 
 
 def _to_rate(waves: list[np.ndarray], rate: int) -> list[np.ndarray]:
-    from sslctl.modalities.audio_io import pad_stack, resample_padded
+    from sslctl.modalities.audio.decode import pad_stack, resample_padded
 
     """Resample equal-rate clips as one batch; each keeps its own length, capped at 1 s."""
     out = resample_padded(pad_stack(waves), rate, RATE)

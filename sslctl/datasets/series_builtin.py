@@ -53,7 +53,7 @@ def source_checks() -> list[SourceCheck]:
 
 def load_builtin_series(spec: str) -> tuple[np.ndarray, np.ndarray | None]:
     """`builtin:NAME[:split]` -> (x (N, C, T) float32 NaN-padded, y int64)."""
-    from sslctl.modalities.series_io import read_ts
+    from sslctl.modalities.timeseries.read import read_ts
 
     name, split = parse_builtin(spec, available(), "time-series")
     return read_ts(aeon_data_dir() / name / f"{name}_{split.upper()}.ts")

@@ -31,10 +31,10 @@ MODALITY_OF_BUILTIN = {
 
 def _suffixes(modality: str) -> set[str]:
     if modality == "image":
-        from sslctl.modalities.image import IMAGE_SUFFIXES
+        from sslctl.modalities.image.modality import IMAGE_SUFFIXES
 
         return IMAGE_SUFFIXES
-    from sslctl.modalities.audio_io import AUDIO_SUFFIXES
+    from sslctl.modalities.audio.decode import AUDIO_SUFFIXES
 
     return AUDIO_SUFFIXES
 
@@ -91,7 +91,7 @@ class Items:
     def _images(self, spec: str) -> None:
         from PIL import Image
 
-        from sslctl.modalities.image import array_samples
+        from sslctl.modalities.image.modality import array_samples
 
         samples = array_samples(spec, None)
         x = samples.x.numpy()
@@ -109,7 +109,7 @@ class Items:
     def _audio(self, spec: str) -> None:
         import soundfile as sf
 
-        from sslctl.modalities.audio import load_audio
+        from sslctl.modalities.audio.modality import load_audio
 
         rate = 16000
         samples = load_audio(

@@ -1,30 +1,34 @@
-"""Modality registry: `data.modality` -> the class that reads, augments and exports that kind.
+"""Modality registry: `data.modality` -> its data spec, registered in the modality's folder
+(sslctl/modalities/NAME/spec.py, pydantic only), whose `modality_class` ("module:Class") names
+the class that reads, augments and exports that kind.
 
-Each modality's module is imported only when that modality is used, so an image job never
-loads the audio, series or graph libraries (torchaudio, soundfile, aeon, networkx,
-scikit-image, torch_geometric), and a missing or broken one fails only the modality that needs it.
+That class's module is imported only when the modality is used, so an image job never loads
+the audio, series or graph libraries (torchaudio, soundfile, aeon, networkx, scikit-image,
+torch_geometric), and a missing or broken one fails only the modality that needs it. A new
+modality is one folder; plugins add theirs through the `sslctl.modalities` entry-point group.
 """
 
 from __future__ import annotations
 
 from importlib import import_module
+from typing import Any
 
 from sslctl.errors import UserError
 from sslctl.modalities.base import Modality, Samples
+from sslctl.registry import Registry
 
-# name -> "module:Class"; the module is imported on first use.
-MODALITIES: dict[str, str] = {
-    "image": "sslctl.modalities.image:ImageModality",
-    "audio": "sslctl.modalities.audio:AudioModality",
-    "timeseries": "sslctl.modalities.timeseries:TimeSeriesModality",
-    "graph": "sslctl.modalities.graph:GraphModality",
-}
+MODALITIES: Registry[Any] = Registry(
+    "modality",
+    "sslctl.modalities",
+    "sslctl.modalities",
+    first=("image", "audio", "timeseries", "graph"),
+)
 
 __all__ = ["MODALITIES", "Modality", "Samples", "get_modality"]
 
 
 def get_modality(name: str) -> type[Modality]:
     if name not in MODALITIES:
-        raise UserError(f"modality: unknown {name!r}; use one of {', '.join(MODALITIES)}")
-    module, cls = MODALITIES[name].split(":")
+        raise UserError(f"modality: unknown {name!r}; use one of {', '.join(MODALITIES.names())}")
+    module, cls = MODALITIES.get(name).modality_class.split(":")
     return getattr(import_module(module), cls)

@@ -183,7 +183,7 @@ DEFAULT_STREAM = {"cache": "auto", "cache_budget_mb": 1024.0, "on_decode_error":
 
 
 def stream_settings(data: Any) -> dict:
-    """The data spec's `cache`, `cache_budget_mb` and `on_decode_error` (recipe.StreamSpec),
+    """The data spec's `cache`, `cache_budget_mb` and `on_decode_error` (specs.StreamSpec),
     and `max_image_pixels` where the modality has it."""
     settings = {key: getattr(data, key) for key in DEFAULT_STREAM}
     if hasattr(data, "max_image_pixels"):

@@ -985,7 +985,7 @@ def test_every_number_in_a_recipe_is_bounded():
     ],
 )
 def test_high_bit_depth_images_are_rescaled_not_clipped(tmp_path, mode, array):
-    from sslctl.modalities.image_decode import ImageEvalDecoder
+    from sslctl.modalities.image.decode import ImageEvalDecoder
 
     path = tmp_path / "deep.tif"
     Image.fromarray(array).save(path)  # uint16 -> I;16, float32 -> F

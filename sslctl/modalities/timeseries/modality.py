@@ -26,15 +26,16 @@ from sslctl.modalities.base import (
     require_teacher_input,
     spec_overrides,
 )
-from sslctl.modalities.series_augment import (
+from sslctl.modalities.timeseries.augment import (
     PRESETS,
     OverlappingCrops,
     SeriesViewParams,
     augment,
     overlapping_crops,
 )
-from sslctl.modalities.series_io import TEXT_SUFFIXES, read_array, read_ts, read_ucr_text
-from sslctl.recipe import EncoderSpec, SeriesAugSpec, TimeSeriesDataSpec
+from sslctl.modalities.timeseries.read import TEXT_SUFFIXES, read_array, read_ts, read_ucr_text
+from sslctl.modalities.timeseries.spec import SeriesAugSpec, TimeSeriesDataSpec
+from sslctl.recipe import EncoderSpec
 
 LOCAL_CROP = (0.2, 0.5)  # DINO local views: windows of 20-50% of the series (globals: the preset's)
 

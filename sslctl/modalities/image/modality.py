@@ -29,15 +29,16 @@ from sslctl.modalities.base import (
     spec_overrides,
 )
 from sslctl.modalities.folders import open_npz
-from sslctl.modalities.image_augment import PRESETS, ViewParams, augment, augment_cropped
-from sslctl.modalities.image_decode import (
+from sslctl.modalities.image.augment import PRESETS, ViewParams, augment, augment_cropped
+from sslctl.modalities.image.decode import (
     DEFAULT_MAX_PIXELS,
     CropSpec,
     ImageEvalDecoder,
     ImageTrainDecoder,
     open_image,
 )
-from sslctl.recipe import EncoderSpec, ImageAugSpec, ImageDataSpec
+from sslctl.modalities.image.spec import ImageAugSpec, ImageDataSpec
+from sslctl.recipe import EncoderSpec
 from sslctl.sources.files import FileSource, open_file_source
 from sslctl.sources.stream import (
     DEFAULT_STREAM,

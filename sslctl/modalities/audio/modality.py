@@ -17,20 +17,21 @@ import torch
 
 from sslctl.encoders import ENCODERS, Encoder, create_timm_backbone, load_weights
 from sslctl.errors import UserError
-from sslctl.modalities.audio_augment import (
+from sslctl.modalities.audio.augment import (
     PRESETS,
     AudioViewParams,
     augment,
     local_params,
     post_normalise,
 )
-from sslctl.modalities.audio_frontend import LogMelFrontEnd
-from sslctl.modalities.audio_io import (
+from sslctl.modalities.audio.decode import (
     AUDIO_SUFFIXES,
     AudioClipDecoder,
     read_npz,
     resample_padded,
 )
+from sslctl.modalities.audio.frontend import LogMelFrontEnd
+from sslctl.modalities.audio.spec import AudioAugSpec, AudioDataSpec
 from sslctl.modalities.base import (
     Samples,
     ViewPlan,
@@ -39,7 +40,7 @@ from sslctl.modalities.base import (
     require_teacher_input,
     spec_overrides,
 )
-from sslctl.recipe import AudioAugSpec, AudioDataSpec, EncoderSpec
+from sslctl.recipe import EncoderSpec
 from sslctl.sources.files import open_file_source
 from sslctl.sources.stream import (
     DEFAULT_STREAM,

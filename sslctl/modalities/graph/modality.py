@@ -29,7 +29,7 @@ from sslctl.modalities.base import (
     require_teacher_input,
     spec_overrides,
 )
-from sslctl.modalities.graph_augment import (
+from sslctl.modalities.graph.augment import (
     NODE_LEVEL_ONLY_OFF,
     PRESETS,
     GraphViewParams,
@@ -37,14 +37,15 @@ from sslctl.modalities.graph_augment import (
     keep_nodes,
     subgraph_keep,
 )
-from sslctl.modalities.graph_io import (
+from sslctl.modalities.graph.read import (
     from_union,
     node_samples,
     read_arrays,
     read_folder,
     read_tu,
 )
-from sslctl.recipe import EncoderSpec, GraphAugSpec, GraphDataSpec
+from sslctl.modalities.graph.spec import GraphAugSpec, GraphDataSpec
+from sslctl.recipe import EncoderSpec
 
 LOCAL_SUBGRAPH = 0.3  # share of each graph's nodes a local (multi-crop) view keeps
 SPLITS = ("train", "test")

@@ -1,0 +1,55 @@
+"""The image data section of a recipe (`data.modality: image`): registered as the modality's data
+spec, with the class that reads and augments it."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from sslctl.modalities import MODALITIES
+from sslctl.specs import Scale, Spec, StreamSpec, Strict
+
+
+class ImageAugSpec(Strict):
+    """Overrides of the method's augmentation preset; unset fields keep the preset's value."""
+
+    preset: Literal["simclr", "byol", "dino", "mae", "none"] | None = Field(
+        None, description="Augmentation parameter set; default: the one the method's paper uses."
+    )
+    crop_scale: Scale | None = Field(
+        None, description="Random resized crop area range, as a fraction of the image."
+    )
+    jitter_prob: float | None = Field(None, ge=0, le=1, description="Colour jitter probability.")
+    grayscale_prob: float | None = Field(None, ge=0, le=1, description="Grayscale probability.")
+    blur_prob: float | None = Field(None, ge=0, le=1, description="Gaussian blur probability.")
+    solarize_prob: float | None = Field(None, ge=0, le=1, description="Solarization probability.")
+    local_crops: int | None = Field(
+        None, ge=0, le=32, description="DINO multi-crop: number of local crops."
+    )
+
+
+@MODALITIES.register("image")
+class ImageDataSpec(StreamSpec):
+    modality_class: ClassVar[str] = "sslctl.modalities.image.modality:ImageModality"
+    modality: Literal["image"] = Field(description="Data modality.")
+    train: Spec = Field(
+        description="Training data: folder (optional class subfolders), list file (.txt one "
+        "path per line, or .csv with path[,label]), folder of shards from `sslctl pack`, "
+        ".npz with x[/y], or builtin:NAME[:split] (digits, fashion-mnist)."
+    )
+    image_size: int = Field(
+        32, gt=0, le=4096, description="Side of the square images the encoder sees."
+    )
+    max_image_pixels: int = Field(
+        100_000_000,
+        gt=0,
+        le=10_000_000_000,
+        description="Larger images (width x height) are refused as decompression bombs.",
+    )
+    channels: Literal[1, 3] | None = Field(
+        None, description="Force 1 or 3 channels; default: what the data has."
+    )
+    augment: ImageAugSpec = Field(
+        default_factory=ImageAugSpec, description="Augmentation overrides."
+    )

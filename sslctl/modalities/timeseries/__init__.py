@@ -1,0 +1,6 @@
+"""The timeseries modality: its data spec (imported here, which registers it; light), and
+in modality.py the class that reads, augments and exports it (imported on first use)."""
+
+from sslctl.modalities.timeseries.spec import TimeSeriesDataSpec
+
+__all__ = ["TimeSeriesDataSpec"]
