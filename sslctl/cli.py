@@ -83,15 +83,17 @@ def _device(name: str):
 def _train(
     recipe_path: Path, out, overrides, resume: bool, device: Device, quiet: bool, distill: bool
 ):
-    from sslctl.jobs.pretrain import pretrain
     from sslctl.recipe import load_recipe
 
     recipe = load_recipe(recipe_path, overrides)
-    if distill and (recipe.method.name != "distill" or recipe.teacher is None):
-        raise UserError(
-            f"{recipe_path}: distill needs `method: {{name: distill}}` and `teacher: {{run: DIR}}`"
-        )
-    run_dir = pretrain(recipe, out, resume, device.value, quiet)
+    if distill:
+        from sslctl.jobs.distill import distill as job
+
+        run_dir = job(recipe, out, resume, device.value, quiet, str(recipe_path))
+    else:
+        from sslctl.jobs.pretrain import pretrain
+
+        run_dir = pretrain(recipe, out, resume, device.value, quiet)
     if not quiet:
         print(f"run written to {run_dir}", file=sys.stderr)
     print(run_dir)

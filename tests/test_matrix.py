@@ -34,7 +34,6 @@ ENCODERS = {
         "kwargs": {"patch_len": 8, "dim": 16, "depth": 1, "heads": 2},
     },
 }
-NEEDS_TEACHER = {"distill"}  # trained on every modality against a teacher run in test_cli etc.
 # what the built-in methods do on each modality (docs/architecture.md has this table)
 TRAINS = {
     "simclr": {"image", "audio", "timeseries", "graph", "graph (node level)"},
@@ -101,7 +100,9 @@ MODALITIES = {"image": _image, "audio": _audio, "timeseries": _series, "graph": 
 MODALITIES["graph (node level)"] = _nodes
 
 
-PAIRS = [(m, d) for m in METHODS.names() if m not in NEEDS_TEACHER for d in MODALITIES]
+# a method that needs a teacher run (distill) trains on every modality in test_cli, test_audio,
+# test_timeseries and test_graph, each against a teacher of that modality
+PAIRS = [(m, d) for m in METHODS.names() if not METHODS.get(m).needs_teacher for d in MODALITIES]
 
 
 @pytest.mark.slow

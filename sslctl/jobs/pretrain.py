@@ -1,4 +1,5 @@
-"""pretrain (and distill, which is pretrain with a teacher): recipe -> run directory."""
+"""pretrain: recipe -> run directory. Every method trains here, a distillation student too
+(jobs/distill.py is that job's entry; jobs/teacher.py loads its teacher)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import torch
 from sslctl.engine import distributed as ddp
 from sslctl.engine.trainer import Trainer, pick_device, seed_everything
 from sslctl.errors import UserError
+from sslctl.jobs.teacher import attach_teacher
 from sslctl.methods import build_method
 from sslctl.modalities import get_modality
 from sslctl.recipe import Recipe
-from sslctl.rundir import is_run_dir, load_run, write_encoder, write_recipe
+from sslctl.rundir import is_run_dir, write_encoder, write_recipe
 
 
 def _device(name: str) -> torch.device:
@@ -56,16 +58,7 @@ def pretrain(
     workers = recipe.train.num_workers
     samples = modality_cls.load_training_samples(recipe.data, workers)
     modality = modality_cls.for_training(recipe.data, samples, workers)
-    teacher = None
-    if recipe.teacher is not None:
-        with torch.random.fork_rng(devices=[]):  # the student's init does not depend on it
-            teacher_run = load_run(recipe.teacher.run)
-        if teacher_run.modality.input_spec["modality"] != modality.input_spec["modality"]:
-            raise UserError("teacher.run: the teacher was trained on another modality")
-        modality = modality.student_of(teacher_run.modality)
-        teacher = teacher_run.encoder
-    elif recipe.method.name == "distill":
-        raise UserError("teacher: method 'distill' needs `teacher: {run: RUN_DIR}`")
+    modality, teacher = attach_teacher(recipe, modality)
     encoder = modality.build_encoder(recipe.encoder)
     method = build_method(recipe.method, encoder, teacher)
     modality.check_views(method.view_plan)

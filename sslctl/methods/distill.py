@@ -27,6 +27,7 @@ class DistillSpec(Strict):
 @METHODS.register("distill")
 class Distill(Method):
     Spec = DistillSpec
+    needs_teacher = True
     view_plan = ViewPlan(n_global=1, kind="contrastive")
 
     @classmethod
