@@ -19,7 +19,7 @@ import sys
 
 def _hooks() -> None:
     if os.environ.get("SSLCTL_TEST_IDENTITY_VIEWS"):
-        from sslctl.modalities import image
+        from sslctl.modalities.image import modality as image
 
         calls = []
 

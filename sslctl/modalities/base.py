@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any, ClassVar, Protocol
 
 import torch
@@ -88,6 +88,13 @@ def spec_overrides(spec: Any, params_type: type) -> dict[str, Any]:
     dataclass `params_type` has: what overrides the chosen preset."""
     names = {f.name for f in fields(params_type)}
     return {k: v for k, v in spec.model_dump().items() if k in names and v is not None}
+
+
+def preset_for(spec: Any, kind: str, view_kinds: dict[str, str], presets: dict[str, Any]) -> Any:
+    """The view parameters: the preset the recipe names (`data.augment.preset`), else the one
+    the modality makes the method's view kind with, under the recipe's set overrides."""
+    preset = presets[spec.preset or view_kinds[kind]]
+    return replace(preset, **spec_overrides(spec, type(preset)))
 
 
 def own_backbone(spec: Any, modality: str, input_spec: dict[str, Any], data_kind: str) -> nn.Module:

@@ -9,7 +9,6 @@ exports take: the log-mel front end and its dataset statistics live inside the e
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +36,8 @@ from sslctl.modalities.base import (
     ViewPlan,
     Views,
     own_backbone,
+    preset_for,
     require_teacher_input,
-    spec_overrides,
 )
 from sslctl.recipe import EncoderSpec
 from sslctl.sources.files import open_file_source
@@ -247,9 +246,7 @@ class AudioModality:
         self._params(plan.kind)
 
     def _params(self, kind: str) -> AudioViewParams:
-        a = self.augment_spec
-        name = a.preset or self.view_kinds[kind]
-        return replace(PRESETS[name], **spec_overrides(a, AudioViewParams))
+        return preset_for(self.augment_spec, kind, self.view_kinds, PRESETS)
 
     def views(self, x: torch.Tensor, plan: ViewPlan) -> Views:
         frontend = self.frontend.to(x.device)

@@ -11,7 +11,6 @@ encoder; views are made on the training device by `graph_augment`.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,8 @@ from sslctl.modalities.base import (
     ViewPlan,
     Views,
     own_backbone,
+    preset_for,
     require_teacher_input,
-    spec_overrides,
 )
 from sslctl.modalities.graph.augment import (
     NODE_LEVEL_ONLY_OFF,
@@ -226,9 +225,8 @@ class GraphModality:
 
     def _params(self, kind: str) -> GraphViewParams:
         a = self.augment_spec
-        name = a.preset or self.view_kinds[kind]
-        name = self.level if name == "level" else name
-        params = replace(PRESETS[name], **spec_overrides(a, GraphViewParams))
+        kinds = {k: self.level if v == "level" else v for k, v in self.view_kinds.items()}
+        params = preset_for(a, kind, kinds, PRESETS)
         if self.level == "node":
             for field in NODE_LEVEL_ONLY_OFF:
                 if getattr(params, field):

@@ -23,8 +23,8 @@ from sslctl.modalities.base import (
     ViewPlan,
     Views,
     own_backbone,
+    preset_for,
     require_teacher_input,
-    spec_overrides,
 )
 from sslctl.modalities.timeseries.augment import (
     PRESETS,
@@ -150,9 +150,7 @@ class TimeSeriesModality:
         self._params(plan.kind)
 
     def _params(self, kind: str) -> SeriesViewParams:
-        a = self.augment_spec
-        name = a.preset or self.view_kinds[kind]
-        return replace(PRESETS[name], **spec_overrides(a, SeriesViewParams))
+        return preset_for(self.augment_spec, kind, self.view_kinds, PRESETS)
 
     def views(self, x: torch.Tensor, plan: ViewPlan) -> Views:
         params = self._params(plan.kind)
