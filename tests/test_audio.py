@@ -123,6 +123,20 @@ def test_audio_cnn_v2_stacks_conv_features_with_the_mlp():
         AudioCNN(32, channels=8, dim=64, conv_layers=2, stack=True)
 
 
+def test_local_windows_are_stretches_of_each_clip():
+    from sslctl.modalities.audio.augment import local_window
+
+    frames = torch.arange(100.0).expand(8, 1, 4, 100)  # every mel band holds the frame index
+    window = local_window(frames + torch.arange(8.0).view(8, 1, 1, 1) * 1000, 0.3)
+    assert window.shape == (8, 1, 4, 30)
+    start = window[:, 0, 0, 0] % 1000
+    expected = (
+        start.view(8, 1, 1, 1) + torch.arange(30.0) + torch.arange(8.0).view(8, 1, 1, 1) * 1000
+    )
+    assert torch.equal(window, expected.expand(8, 1, 4, 30))  # clip i's own frames, in order
+    assert (start >= 0).all() and (start <= 70).all()
+
+
 def test_views_follow_the_plan_and_presets(tone_folder):
     data = AudioDataSpec.model_validate(audio_recipe(str(tone_folder))["data"])
     samples = AudioModality.load_training_samples(data)
@@ -130,7 +144,9 @@ def test_views_follow_the_plan_and_presets(tone_folder):
     x = modality.batch(samples, torch.arange(6), torch.device("cpu"))
     assert x.shape == (6, 4000) and torch.isfinite(x).all()
     views = modality.views(x, ViewPlan(n_global=2, n_local=3, kind="multi-crop"))
-    assert len(views) == 5 and all(v.shape == (6, 1, 32, 50) for v in views)
+    assert len(views) == 5 and all(v.shape == (6, 1, 32, 50) for v in views[:2])
+    assert all(v.shape == (6, 1, 32, 21) for v in views[2:])  # 96/224 of the frames, all mels
+    assert [n for _, n in views.groups()] == [2, 3]
     clean = modality.views(x, ViewPlan(n_global=1, kind="masked"))[0]
     assert torch.allclose(clean, modality.frontend(x))  # masked modelling sees the plain log-mel
     assert abs(float(modality.frontend(x).mean())) < 1.0  # standardised with the train stats
@@ -138,6 +154,11 @@ def test_views_follow_the_plan_and_presets(tone_folder):
     pair = torch.stack(byol_a.views(x, ViewPlan(n_global=2, kind="asymmetric")))
     assert abs(float(pair.mean())) < 1e-5 and abs(float(pair.std()) - 1) < 1e-5  # Post-Norm
     assert not torch.allclose(pair[0].std(), pair[1].std())  # together, not view by view
+    crops = byol_a.views(
+        x, ViewPlan(n_global=2, n_local=2, local_size_ratio=0.5, kind="multi-crop")
+    )
+    flat = torch.cat([v.flatten() for v in crops])  # shorter local views join the Post-Norm
+    assert crops[2].shape[-1] == 25 and abs(float(flat.mean())) < 1e-5
 
 
 # ------------------------------------------------------------------ readers and bad input

@@ -150,6 +150,31 @@ def test_dino_teacher_temperature_follows_the_official_schedule():
     assert teacher_temperature(none, 0) == 0.07
 
 
+def test_dino_teacher_runs_without_dropout_and_the_head_may_batch_normalise():
+    """The official teacher has no drop_path: two copies of one view get one target, while
+    the student keeps its dropout. use_bn_in_head adds BatchNorm and leaves the keys of the
+    plain head as they were (older checkpoints still load)."""
+    from torch import nn
+
+    from sslctl.encoders.base import Encoder
+    from sslctl.methods.dino import DINO, DINOSpec
+
+    backbone = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Dropout(0.5))
+    spec = DINOSpec(name="dino", out_dim=32, hidden_dim=16, bottleneck_dim=8, local_crops=0)
+    dino = DINO(Encoder(nn.Identity(), backbone, 16), spec).train()
+    x = torch.randn(5, 6)
+    with torch.no_grad():
+        assert torch.equal(dino.teacher_encoder(x), dino.teacher_encoder(x))
+        assert not torch.equal(dino.encoder(x), dino.encoder(x))
+    assert dino.training and dino.teacher_encoder.training  # BatchNorm keeps batch statistics
+    plain = [k for k in dino.head.state_dict() if k.startswith("mlp")]
+    assert plain == [f"mlp.{i}.{w}" for i in (0, 2, 4) for w in ("weight", "bias")]
+    bn = DINO(
+        Encoder(nn.Identity(), backbone, 16), spec.model_copy(update={"use_bn_in_head": True})
+    )
+    assert sum(isinstance(m, nn.BatchNorm1d) for m in bn.head.mlp) == 2
+
+
 def test_mae_masking_and_patchify():
     tokens = torch.randn(3, 16, 5)
     kept, mask, restore = random_masking(tokens, 0.75)

@@ -95,7 +95,8 @@ class GNN(nn.Module):
             raise TypeError(f"readout must be one of {', '.join(READOUTS)}, got {readout!r}")
         if layers < 1:
             raise TypeError(f"layers must be at least 1, got {layers}")
-        self.conv, self.level, self.readout, self.dropout = conv, level, readout, dropout
+        self.conv, self.level, self.readout = conv, level, readout
+        self.input_dropout = nn.Dropout(dropout)  # a module, so an EMA teacher can switch it off
         dims = [in_features] + [hidden] * layers
         self.layers = nn.ModuleList(
             CONVS[conv](dims[i], dims[i + 1], hidden, post=True) for i in range(layers)
@@ -106,7 +107,7 @@ class GNN(nn.Module):
         """(N, hidden) node representations (input dropout before each layer, as GraphMAE)."""
         h = x
         for layer in self.layers:
-            h = layer(nn.functional.dropout(h, self.dropout, self.training), edge_index)
+            h = layer(self.input_dropout(h), edge_index)
         return h
 
     def forward(self, g: GraphBatch) -> torch.Tensor:

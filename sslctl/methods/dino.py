@@ -37,8 +37,19 @@ class DINOSpec(Strict):
     center_momentum: float = Field(0.9, ge=0, lt=1, description="Centre EMA momentum.")
     momentum: float = Field(0.996, gt=0, lt=1, description="Base teacher EMA momentum.")
     local_crops: int = Field(6, ge=0, le=32, description="Number of local crops (multi-crop).")
+    use_bn_in_head: bool = Field(
+        False,
+        description="BatchNorm after each hidden layer of the head (the official code's "
+        "use_bn_in_head). For encoders whose embeddings share a large common component, such as "
+        "the audio CNN's non-negative pooled features: without it their head outputs barely "
+        "differ between clips and the centred teacher goes uniform.",
+    )
     local_size_ratio: float = Field(
-        96 / 224, gt=0, le=1, description="Local crop side as a fraction of image_size."
+        96 / 224,
+        gt=0,
+        le=1,
+        description="Local crop side as a fraction of image_size (images); the "
+        "local window as a fraction of the clip's frames (audio).",
     )
 
 
@@ -49,9 +60,12 @@ class DINOHead(nn.Module):
     def __init__(self, in_dim: int, spec: DINOSpec) -> None:
         super().__init__()
         h, b = spec.hidden_dim, spec.bottleneck_dim
-        self.mlp = nn.Sequential(
-            nn.Linear(in_dim, h), nn.GELU(), nn.Linear(h, h), nn.GELU(), nn.Linear(h, b)
-        )
+        layers: list[nn.Module] = []
+        for width_in in (in_dim, h):  # no placeholder modules: checkpoint keys stay as before
+            layers.append(nn.Linear(width_in, h))
+            layers += [nn.BatchNorm1d(h)] if spec.use_bn_in_head else []
+            layers.append(nn.GELU())
+        self.mlp = nn.Sequential(*layers, nn.Linear(h, b))
         self.prototypes = nn.Parameter(torch.empty(spec.out_dim, b))
         nn.init.trunc_normal_(self.prototypes, std=0.02)
         for m in self.mlp:
@@ -114,6 +128,17 @@ class DINO(Method):
 
     def ema_pairs(self):
         return [(self.encoder, self.teacher_encoder), (self.head, self.teacher_head)]
+
+    def train(self, mode: bool = True) -> DINO:
+        """The teacher runs without dropout or stochastic depth, as the official teacher is
+        built without drop_path: with the audio CNN's dropout active, the teacher's targets
+        for two copies of one clip disagreed and DINO stayed at a uniform output. Its
+        BatchNorm keeps batch statistics, as the official ResNet teacher's does."""
+        super().train(mode)
+        for m in self.teacher_encoder.modules():
+            if isinstance(m, nn.modules.dropout._DropoutNd) or hasattr(m, "drop_prob"):
+                m.eval()
+        return self
 
     def teacher_temperature(self) -> float:
         return teacher_temperature(self.spec, int(self.progress))

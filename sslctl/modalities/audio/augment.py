@@ -14,7 +14,7 @@ same crop, SpecAugment time and frequency masks (Park et al. 2019) and random ga
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -40,7 +40,6 @@ _BYOLA = AudioViewParams(
 _NONE = AudioViewParams(
     crop_scale=(1.0, 1.0), mixup_ratio=0.0, time_masks=0, freq_masks=0, gain_db=0.0
 )
-LOCAL_CROP_SCALE = (0.25, 0.6)  # DINO's local views: small crops, resized to the input size
 
 PRESETS: dict[str, AudioViewParams] = {
     "default": _DEFAULT,
@@ -128,11 +127,21 @@ def augment(x: torch.Tensor, p: AudioViewParams, log_scale: float) -> torch.Tens
 
 
 def post_normalise(views: list[torch.Tensor]) -> list[torch.Tensor]:
-    """BYOL-A's Post-Norm: all views of the batch together to zero mean and unit std."""
-    stacked = torch.stack(views)
-    mean, std = stacked.mean(), stacked.std().clamp(min=1e-6)
-    return list((stacked - mean) / std)
+    """BYOL-A's Post-Norm: all views of the batch together (DINO's shorter local views
+    included) to zero mean and unit std."""
+    flat = torch.cat([v.flatten() for v in views])
+    mean, std = flat.mean(), flat.std().clamp(min=1e-6)
+    return [(v - mean) / std for v in views]
 
 
-def local_params(p: AudioViewParams) -> AudioViewParams:
-    return replace(p, crop_scale=LOCAL_CROP_SCALE)
+def local_window(x: torch.Tensor, ratio: float) -> torch.Tensor:
+    """DINO's local view of a clip: a window of `ratio` of its frames at a random start per
+    clip, every mel band kept. As a local image crop is a small region at a lower resolution,
+    a local audio view is a shorter stretch at the same time and frequency resolution (DINO
+    for speaker embeddings takes local windows of half a global one); the encoder pools over
+    time, so it takes any length."""
+    b, _, n_freq, n_time = x.shape
+    length = max(1, round(n_time * ratio))
+    starts = (torch.rand(b, device=x.device) * (n_time - length + 1)).long()
+    frames = starts[:, None] + torch.arange(length, device=x.device)
+    return x.gather(3, frames[:, None, None, :].expand(b, 1, n_freq, length))

@@ -20,7 +20,7 @@ from sslctl.modalities.audio.augment import (
     PRESETS,
     AudioViewParams,
     augment,
-    local_params,
+    local_window,
     post_normalise,
 )
 from sslctl.modalities.audio.decode import (
@@ -257,7 +257,10 @@ class AudioModality:
         n_local = (
             plan.n_local if self.augment_spec.local_crops is None else self.augment_spec.local_crops
         )
-        views += [augment(spec, local_params(params), scale) for _ in range(n_local)]
+        views += [
+            augment(local_window(spec, plan.local_size_ratio), params, scale)
+            for _ in range(n_local)
+        ]
         return Views(post_normalise(views) if params.post_norm else views, plan.n_global, torch.cat)
 
     def student_of(self, teacher: AudioModality) -> AudioModality:
