@@ -83,6 +83,14 @@ class Views(list):
         return [(self.concat(part), len(part)) for part in parts if part]
 
 
+def take_per_row(x: torch.Tensor, start: torch.Tensor, length: int) -> torch.Tensor:
+    """x[b, ..., start_b : start_b + length] along the last (time) axis, for per-row starts
+    (B,): series crops and audio's local windows, in one gather on x's device."""
+    index = start.to(x.device)[:, None] + torch.arange(length, device=x.device)[None]
+    index = index.view(x.shape[0], *[1] * (x.dim() - 2), length)
+    return x.gather(-1, index.expand(*x.shape[:-1], length))
+
+
 def spec_overrides(spec: Any, params_type: type) -> dict[str, Any]:
     """The fields of a recipe augmentation spec that are set and that the view-parameter
     dataclass `params_type` has: what overrides the chosen preset."""

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from sslctl.modalities.base import take_per_row
+
 
 @dataclass(frozen=True)
 class AudioViewParams:
@@ -140,8 +142,7 @@ def local_window(x: torch.Tensor, ratio: float) -> torch.Tensor:
     a local audio view is a shorter stretch at the same time and frequency resolution (DINO
     for speaker embeddings takes local windows of half a global one); the encoder pools over
     time, so it takes any length."""
-    b, _, n_freq, n_time = x.shape
+    n_time = x.shape[-1]
     length = max(1, round(n_time * ratio))
-    starts = (torch.rand(b, device=x.device) * (n_time - length + 1)).long()
-    frames = starts[:, None] + torch.arange(length, device=x.device)
-    return x.gather(3, frames[:, None, None, :].expand(b, 1, n_freq, length))
+    starts = (torch.rand(x.shape[0], device=x.device) * (n_time - length + 1)).long()
+    return take_per_row(x, starts, length)

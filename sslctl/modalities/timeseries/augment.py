@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from sslctl.modalities.base import take_per_row
+
 
 @dataclass(frozen=True)
 class SeriesViewParams:
@@ -57,12 +59,6 @@ class OverlappingCrops(list):
 def _randint(low: int, high: int) -> int:
     """Uniform integer in [low, high) from torch's (seeded) CPU generator."""
     return int(torch.randint(low, high, ()))
-
-
-def take_per_row(x: torch.Tensor, start: torch.Tensor, length: int) -> torch.Tensor:
-    """(B, C, T) and per-row starts (B,) -> (B, C, length): x[b, :, start_b : start_b + length]."""
-    index = start.to(x.device)[:, None] + torch.arange(length, device=x.device)[None]
-    return x.gather(2, index[:, None, :].expand(-1, x.shape[1], -1))
 
 
 def overlapping_crops(x: torch.Tensor, min_overlap: int = 2) -> OverlappingCrops:
