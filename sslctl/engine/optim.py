@@ -104,10 +104,15 @@ def set_schedule(opt: torch.optim.Optimizer, lr: float, wd: float) -> None:
 
 
 @torch.no_grad()
-def ema_update(student: nn.Module, teacher: nn.Module, momentum: float) -> None:
+def ema_update(
+    student: nn.Module, teacher: nn.Module, momentum: float, copy_buffers: bool = True
+) -> None:
+    """Move the teacher's parameters towards the student's; with `copy_buffers` its buffers
+    (BatchNorm statistics) become the student's, otherwise it keeps its own."""
     s = [p.detach() for p in student.parameters()]
     t = list(teacher.parameters())
     torch._foreach_mul_(t, momentum)
     torch._foreach_add_(t, s, alpha=1 - momentum)
-    for sb, tb in zip(student.buffers(), teacher.buffers(), strict=True):
-        tb.copy_(sb)
+    if copy_buffers:
+        for sb, tb in zip(student.buffers(), teacher.buffers(), strict=True):
+            tb.copy_(sb)

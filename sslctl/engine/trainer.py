@@ -269,7 +269,7 @@ class Trainer:
             if method.teacher_momentum is not None:
                 m = momentum_at(method.teacher_momentum, step, plan.total_steps)
                 for student, teacher in method.ema_pairs():
-                    ema_update(student, teacher, m)
+                    ema_update(student, teacher, m, method.teacher_copies_buffers)
             loss = loss.detach()
             bad_step = torch.where(~torch.isfinite(loss) & (bad_step < 0), step, bad_step)
             loss_sum += loss

@@ -31,6 +31,7 @@ class Method(nn.Module):
 
     view_plan = ViewPlan()
     teacher_momentum: float | None = None  # base EMA momentum; None: no teacher
+    teacher_copies_buffers = True  # False: the EMA teacher keeps BatchNorm statistics of its own
     needs_teacher = False  # True: trains against a frozen teacher run (recipe `teacher.run`)
     Spec: type[Strict]  # the method's recipe section (its `name` field is the registry key)
 

@@ -110,6 +110,9 @@ def teacher_temperature(spec: DINOSpec, epoch: int) -> float:
 class DINO(Method):
     Spec = DINOSpec
     view_plan = ViewPlan(kind="multi-crop")  # n_local and the local size come from the recipe
+    # The official teacher is a network of its own in train mode: its BatchNorm statistics
+    # come from its forwards on the global views, and only parameters follow the student.
+    teacher_copies_buffers = False
 
     def __init__(self, encoder, spec: DINOSpec) -> None:
         super().__init__(encoder)
@@ -139,6 +142,11 @@ class DINO(Method):
             if isinstance(m, nn.modules.dropout._DropoutNd) or hasattr(m, "drop_prob"):
                 m.eval()
         return self
+
+    def encoder_to_save(self):
+        """The teacher, as the official evaluation takes it (`--checkpoint_key teacher`): the
+        paper reports the EMA teacher ahead of the student throughout training."""
+        return self.teacher_encoder
 
     def teacher_temperature(self) -> float:
         return teacher_temperature(self.spec, int(self.progress))
