@@ -27,8 +27,11 @@ def test_dino_run_ships_the_teacher_with_its_own_batchnorm_statistics(tmp_path):
     cli("pretrain", tmp_path / "r.yaml", "--out", run, "--quiet", check=True)
     method = load_checkpoint(run / "checkpoints" / "last.pt")["method"]
     shipped = load_weights_file(run / "encoder.safetensors")
-    teacher = {k.removeprefix("teacher_encoder."): v for k, v in method.items()}
-    student = {k.removeprefix("encoder."): v for k, v in method.items()}
+    teacher, student = (
+        {k.removeprefix(prefix): v for k, v in method.items() if k.startswith(prefix)}
+        for prefix in ("teacher_encoder.", "encoder.")
+    )
+    assert teacher.keys() == student.keys() == shipped.keys()
     for key, value in shipped.items():
         assert torch.equal(value, teacher[key]), key
     weights = [k for k in shipped if k.endswith(".weight")]
