@@ -175,6 +175,35 @@ def test_dino_teacher_runs_without_dropout_and_the_head_may_batch_normalise():
     assert sum(isinstance(m, nn.BatchNorm1d) for m in bn.head.mlp) == 2
 
 
+def test_dino_clips_each_gradient_then_drops_the_frozen_prototypes_gradient():
+    """The official clip_gradients (each parameter's gradient to norm <= clip, small ones left
+    as they are) then cancel_gradients_last_layer while epoch < freeze_last_layer."""
+    from torch import nn
+
+    from sslctl.encoders.base import Encoder
+    from sslctl.methods.dino import DINO, DINOSpec
+
+    spec = DINOSpec(
+        name="dino", out_dim=32, hidden_dim=16, bottleneck_dim=8, clip_grad=3.0,
+        freeze_last_layer=1,
+    )  # fmt: skip
+    dino = DINO(Encoder(nn.Identity(), nn.Linear(6, 16), 16), spec)
+    params = [p for p in dino.parameters() if p.requires_grad]
+    grads = [torch.randn_like(p) * (10.0 if i % 2 else 0.01) for i, p in enumerate(params)]
+    for progress, frozen in ((0.0, True), (0.99, True), (1.0, False)):
+        for p, g in zip(params, grads, strict=True):
+            p.grad = g.clone()
+        dino.progress = progress
+        dino.prepare_gradients()
+        assert (dino.head.prototypes.grad is None) == frozen
+        for p, g in zip(params, grads, strict=True):
+            if p is dino.head.prototypes and frozen:
+                continue
+            scale = min(1.0, 3.0 / (float(g.norm()) + 1e-6))
+            torch.testing.assert_close(p.grad, g * scale)
+    assert any(float(g.norm()) > 3.0 for g in grads) and any(float(g.norm()) < 3 for g in grads)
+
+
 def test_mae_masking_and_patchify():
     tokens = torch.randn(3, 16, 5)
     kept, mask, restore = random_masking(tokens, 0.75)

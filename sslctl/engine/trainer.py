@@ -262,6 +262,7 @@ class Trainer:
                         views = self.modality.views(x, method.view_plan)
                         loss, terms = self.model(views)
                     (loss / t.accumulate).backward()
+            method.prepare_gradients()
             if t.grad_clip:
                 torch.nn.utils.clip_grad_norm_(method.parameters(), t.grad_clip)
             self.opt.step()

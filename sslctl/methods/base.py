@@ -49,6 +49,11 @@ class Method(nn.Module):
     def forward(self, views: list[torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         raise NotImplementedError
 
+    def prepare_gradients(self) -> None:
+        """Called by the engine once per update, after the backward passes (and DDP's gradient
+        reduction) and before `train.grad_clip` and the optimizer step: where a method's own
+        rules for its gradients go (DINO: per-parameter clipping, frozen prototypes)."""
+
     def ema_pairs(self) -> list[tuple[nn.Module, nn.Module]]:
         """(student, teacher) module pairs the engine moves by EMA after each update."""
         return []

@@ -44,6 +44,23 @@ class DINOSpec(Strict):
         "the audio CNN's non-negative pooled features: without it their head outputs barely "
         "differ between clips and the centred teacher goes uniform.",
     )
+    clip_grad: float | None = Field(
+        None,
+        gt=0,
+        le=1e6,
+        description="Clip each student parameter's gradient to this norm, one parameter at a "
+        "time (the official clip_grad, 3.0 there); none: off. train.grad_clip instead clips "
+        "the norm of all gradients together.",
+    )
+    freeze_last_layer: float = Field(
+        0,
+        ge=0,
+        le=100_000,
+        description="Epochs at the start during which the prototypes get no update, neither "
+        "gradient nor weight decay (the official freeze_last_layer, 1 there): per the official "
+        "code, keeping them fixed for the first epoch typically helps training; raise it if "
+        "the loss does not decrease.",
+    )
     local_size_ratio: float = Field(
         96 / 224,
         gt=0,
@@ -147,6 +164,17 @@ class DINO(Method):
         """The teacher, as the official evaluation takes it (`--checkpoint_key teacher`): the
         paper reports the EMA teacher ahead of the student throughout training."""
         return self.teacher_encoder
+
+    def prepare_gradients(self) -> None:
+        """The official order: clip each parameter's gradient, then drop the prototypes'
+        gradient while they are frozen (AdamW skips a parameter without one)."""
+        if self.spec.clip_grad is not None:
+            grads = [p.grad for p in self.parameters() if p.grad is not None]
+            norms = torch._foreach_norm(grads)
+            scales = [(self.spec.clip_grad / (n + 1e-6)).clamp(max=1.0) for n in norms]
+            torch._foreach_mul_(grads, scales)
+        if self.progress < self.spec.freeze_last_layer:
+            self.head.prototypes.grad = None
 
     def teacher_temperature(self) -> float:
         return teacher_temperature(self.spec, int(self.progress))
