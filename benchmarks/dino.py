@@ -4,9 +4,12 @@ For every modality and seed: `sslctl pretrain recipes/MODALITY/dino.yaml` (digit
 spoken-digits, ArrowHead, digits-superpixels), the same recipe with train.epochs=0 as the
 random-init encoder of that seed, then `sslctl probe --json` on the recipe's probe sets
 (official or held-out test splits). Prints a markdown table (mean ± std over seeds) and
-appends every result to runs/bench-dino/results.jsonl.
+appends every result to runs/bench-dino/results.jsonl. `--set KEY=VALUE` overrides the recipe
+of both runs (a DINO option, say) and `--tag NAME` keeps them apart, in runs/bench-dino/NAME/
+and results-NAME.jsonl.
 
     python benchmarks/dino.py [--modalities image audio timeseries graph] [--seeds 0 1 2]
+        [--set method.clip_grad=3.0 ...] [--tag NAME]
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ OUT = Path("runs/bench-dino")
 MODALITIES = ["image", "audio", "timeseries", "graph"]
 
 
-def run_one(modality: str, seed: int, kind: str) -> dict:
-    out = OUT / modality / f"{kind}-s{seed}"
-    sets = [f"seed={seed}"] + (["train.epochs=0"] if kind == "random" else [])
+def run_one(modality: str, seed: int, kind: str, overrides: list[str], tag: str) -> dict:
+    out = OUT / tag / modality / f"{kind}-s{seed}"
+    sets = [f"seed={seed}", *overrides] + (["train.epochs=0"] if kind == "random" else [])
     wall = pretrain(f"recipes/{modality}/dino.yaml", out, sets)
     result = json.loads(sslctl("probe", str(out), "--json"))
-    result.update(modality=modality, seed=seed, kind=kind, pretrain_s=round(wall, 1))
+    result.update(
+        modality=modality, seed=seed, kind=kind, pretrain_s=round(wall, 1), overrides=overrides
+    )
     return result
 
 
@@ -35,14 +40,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--modalities", nargs="+", default=MODALITIES, choices=MODALITIES)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--tag", default="", help="runs go to runs/bench-dino/TAG/")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []
-    with open(OUT / "results.jsonl", "a") as log:
+    results = OUT / (f"results-{args.tag}.jsonl" if args.tag else "results.jsonl")
+    with open(results, "a") as log:
         for modality in args.modalities:
             for seed in args.seeds:
                 for kind in ("random", "dino"):
-                    rows.append(run_one(modality, seed, kind))
+                    rows.append(run_one(modality, seed, kind, args.overrides, args.tag))
                     log.write(json.dumps(rows[-1]) + "\n")
                     log.flush()
     print("| modality | random kNN | random linear | DINO kNN | DINO linear | DINO pretrain s |")
