@@ -75,7 +75,7 @@ def _err(message: str) -> None:
 
 
 def _device(name: str):
-    from sslctl.engine.trainer import pick_device
+    from sslctl.io.device import pick_device
 
     return pick_device(name)
 
@@ -225,7 +225,7 @@ def coreset(
     if out == "-":
         sys.stdout.write(text)
     else:
-        from sslctl.atomic import atomic_write
+        from sslctl.io.atomic import atomic_write
 
         atomic_write(Path(out), lambda tmp: Path(tmp).write_text(text))
         print(f"{len(idx)} indices -> {out}", file=sys.stderr)

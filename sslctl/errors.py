@@ -1,4 +1,5 @@
-"""Error types that map to the CLI's exit codes.
+"""Error types that map to the CLI's exit codes, and the one way an exception becomes part of
+an error line.
 
 `UserError` is anything the user can fix (bad recipe, missing file, corrupt data): the CLI
 prints its one-line message and exits 2, without a traceback.
@@ -22,3 +23,13 @@ class NonFiniteLoss(Exception):
 def suggest(name: str, choices: list[str]) -> str:
     """Up to five close matches of a mistyped name, for an error line ("none" if nothing is)."""
     return ", ".join(difflib.get_close_matches(name, choices, n=5, cutoff=0.4)) or "none"
+
+
+def first_line(exc: BaseException, limit: int = 160, empty: str | None = None) -> str:
+    """What an error line quotes of an exception: the first line of its message, cut to
+    `limit` characters (a library's message can run to pages, or hold a crafted file's
+    bytes), or `empty` (default: the exception's class name) when it has no message."""
+    text = (str(exc).strip().splitlines() or [""])[0]
+    if not text:
+        return exc.__class__.__name__ if empty is None else empty
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -11,7 +11,7 @@ import re
 from importlib import import_module, metadata
 from types import ModuleType
 
-from sslctl.errors import UserError
+from sslctl.errors import UserError, first_line
 
 # import name -> distribution name, where they differ
 DISTRIBUTIONS = {"skimage": "scikit-image", "sklearn": "scikit-learn"}
@@ -59,9 +59,7 @@ def import_optional(module: str, needed_for: str) -> ModuleType:
 
 
 def _broken(package: str, needed_for: str, exc: BaseException) -> UserError:
-    reason = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
-    if len(reason) > 160:
-        reason = reason[:157] + "..."
+    reason = first_line(exc)
     return UserError(
         f"{needed_for} needs {package}, which is installed but fails to load "
         f"({exc.__class__.__name__}: {reason}); reinstall it with: "

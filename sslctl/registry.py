@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 from importlib import import_module, metadata
 from typing import Generic, TypeVar
 
+from sslctl.errors import first_line
+
 T = TypeVar("T")
 
 
@@ -54,7 +56,7 @@ class Registry(Generic[T]):
             try:
                 entry.load()
             except Exception as exc:  # noqa: BLE001 - a broken plugin must not break sslctl
-                reason = (str(exc).splitlines() or [exc.__class__.__name__])[0]
+                reason = first_line(exc)
                 print(f"warning: plugin {entry.value} ({self.group}): {reason}", file=sys.stderr)
 
     def names(self) -> list[str]:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from sslctl import __version__
 from sslctl.encoders.base import Encoder
-from sslctl.engine.checkpoint import load_weights_file, save_weights, write_json, write_text
-from sslctl.errors import UserError
+from sslctl.errors import UserError, first_line
+from sslctl.io.atomic import write_json, write_text
+from sslctl.io.weights import load_weights_file, save_weights
 from sslctl.modalities import Modality, get_modality
 from sslctl.recipe import Recipe, dump_recipe, load_tree, validate
 from sslctl.sources.stream import stream_settings
@@ -62,7 +63,7 @@ def load_run(path: str | Path) -> Run:
     try:
         encoder.load_state_dict(load_weights_file(run / "encoder.safetensors"))
     except RuntimeError as exc:
-        reason = (str(exc).strip().splitlines() or ["mismatch"])[0][:160]
+        reason = first_line(exc, empty="mismatch")
         raise UserError(
             f"{run / 'encoder.safetensors'}: does not fit {run / 'recipe.yaml'} ({reason})"
         ) from None

@@ -10,7 +10,8 @@ from pathlib import Path
 import torch
 import yaml
 
-from sslctl.engine.checkpoint import load_checkpoint, load_weights_file
+from sslctl.engine.checkpoint import load_checkpoint
+from sslctl.io.weights import load_weights_file
 from tests.conftest import cli
 from tests.test_matrix import PARAMS, _graphs
 

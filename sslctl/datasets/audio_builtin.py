@@ -26,11 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
-from sslctl.atomic import save_npz
 from sslctl.cache import cache_dir
 from sslctl.datasets import SourceCheck
 from sslctl.datasets.builtin import parse_builtin
 from sslctl.errors import UserError
+from sslctl.io.atomic import save_npz
 from sslctl.optional import import_optional
 
 RATE = 16000

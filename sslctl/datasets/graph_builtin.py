@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from sslctl.atomic import save_npz
 from sslctl.cache import cache_dir
 from sslctl.datasets import SourceCheck
 from sslctl.datasets.builtin import load_builtin_images, parse_builtin
 from sslctl.datasets.builtin import source_checks as image_source_checks
+from sslctl.io.atomic import save_npz
 from sslctl.optional import import_optional, install_hint
 
 NAMES = ["karate", "digits-superpixels", "fashion-mnist-superpixels"]

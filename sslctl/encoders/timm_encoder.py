@@ -75,7 +75,7 @@ def load_weights(module: torch.nn.Module, path: str) -> None:
                 f"encoder.weights: {file} is not readable safetensors ({exc})"
             ) from None
     else:
-        from sslctl.engine.checkpoint import safe_torch_load
+        from sslctl.io.weights import safe_torch_load
 
         state = safe_torch_load(file, "state dict")
     if not isinstance(state, dict) or not all(torch.is_tensor(v) for v in state.values()):

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from sslctl.engine import distributed as ddp
-from sslctl.engine.checkpoint import load_checkpoint, save_checkpoint, write_text
+from sslctl.engine.checkpoint import load_checkpoint, save_checkpoint
 from sslctl.engine.feed import train_inputs
 from sslctl.engine.logging import TrainLog
 from sslctl.engine.optim import (
@@ -32,7 +32,8 @@ from sslctl.engine.optim import (
     set_schedule,
     wd_at,
 )
-from sslctl.errors import Interrupted, NonFiniteLoss, UserError
+from sslctl.errors import Interrupted, NonFiniteLoss, UserError, first_line
+from sslctl.io.atomic import write_text
 from sslctl.methods.base import Method
 from sslctl.modalities.base import Modality, Samples
 from sslctl.recipe import Recipe
@@ -44,14 +45,6 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise UserError("--device cuda: no CUDA device is available")
-    return torch.device(name)
 
 
 def _sharded(samples: Samples) -> bool:
@@ -151,7 +144,7 @@ class Trainer:
             if "cuda" in rng and self.device.type == "cuda":
                 torch.cuda.set_rng_state(rng["cuda"], self.device)
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-            reason = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:160]
+            reason = first_line(exc)
             raise UserError(f"{path}: does not fit this recipe's model ({reason})") from None
         if not 0 <= self.step <= self.plan.total_steps:
             raise UserError(f"{path}: step {self.step} is outside this recipe's run")

@@ -20,6 +20,7 @@ from importlib import import_module, metadata
 from sslctl import __version__
 from sslctl.cache import cache_dir
 from sslctl.datasets import SourceCheck
+from sslctl.errors import first_line
 from sslctl.optional import install_hint, requirement
 
 MODALITIES = ("image", "audio", "timeseries", "graph")
@@ -166,7 +167,7 @@ def _dataset_checks() -> list[tuple[SourceCheck, tuple[str, ...]]]:
 
 
 def _reason(exc: BaseException) -> str:
-    text = (str(exc).strip().splitlines() or [""])[0]
+    text = first_line(exc, empty="")
     return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
 
 

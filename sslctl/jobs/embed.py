@@ -14,9 +14,9 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from sslctl.atomic import atomic_write
 from sslctl.engine.feed import eval_inputs
 from sslctl.errors import UserError
+from sslctl.io.atomic import atomic_write
 from sslctl.modalities import Modality, Samples
 from sslctl.rundir import RUN_FILES, Run, check_output, load_run
 from sslctl.sources.npy import NpyRowWriter

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sslctl.atomic import atomic_write
-from sslctl.engine.checkpoint import save_weights
+from sslctl.io.atomic import atomic_write
+from sslctl.io.weights import save_weights
 from sslctl.rundir import RUN_FILES, check_output, load_run
 
 ONNX_TOLERANCE = 1e-4

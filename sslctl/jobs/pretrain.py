@@ -10,8 +10,9 @@ from pathlib import Path
 import torch
 
 from sslctl.engine import distributed as ddp
-from sslctl.engine.trainer import Trainer, pick_device, seed_everything
+from sslctl.engine.trainer import Trainer, seed_everything
 from sslctl.errors import UserError
+from sslctl.io.device import pick_device
 from sslctl.jobs.teacher import attach_teacher
 from sslctl.methods import build_method
 from sslctl.modalities import get_modality

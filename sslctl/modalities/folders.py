@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sslctl.errors import UserError
+from sslctl.errors import UserError, first_line
 
 
 def list_files(root: Path, suffixes: set[str], kind: str) -> list[Path]:
@@ -34,7 +34,7 @@ def open_npz(path: Path, x_meaning: str = "") -> dict[str, np.ndarray]:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
     except Exception as exc:  # noqa: BLE001 - truncated zip, object array, bad header: bad file
-        reason = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:160]
+        reason = first_line(exc)
         raise UserError(f"{path}: cannot read .npz ({reason})") from None
     if "x" not in arrays:
         raise UserError(f"{path}: .npz needs an array named 'x'{x_meaning}")

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sslctl.atomic import save_npz
 from sslctl.cache import cache_dir
 from sslctl.errors import UserError
+from sslctl.io.atomic import save_npz
 
 LISTING_VERSION = "v1"
 

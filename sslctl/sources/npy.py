@@ -11,7 +11,7 @@ from types import TracebackType
 
 import numpy as np
 
-from sslctl.atomic import temp_path
+from sslctl.io.atomic import temp_path
 
 HEADER_BYTES = 128  # magic, version, length and the dict, padded with spaces to 128
 

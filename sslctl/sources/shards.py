@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sslctl.atomic import atomic_write, save_npy
 from sslctl.cache import cache_dir
 from sslctl.errors import UserError
+from sslctl.io.atomic import atomic_write, save_npy
 
 INDEX = "index.json"
 KIND = "wids-shard-index-v1"

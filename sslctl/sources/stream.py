@@ -22,7 +22,7 @@ from typing import Any, BinaryIO, NamedTuple
 import numpy as np
 import torch
 
-from sslctl.errors import UserError
+from sslctl.errors import UserError, first_line
 from sslctl.sources.files import FileSource
 
 # A decoder turns one open file into fixed-size arrays; rng is None for evaluation (no
@@ -92,7 +92,7 @@ class DecodeBatches(torch.utils.data.Dataset):
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, DecodeError):
         return str(exc)
-    text = (str(exc).strip().splitlines() or [""])[0][:200]
+    text = first_line(exc, limit=200, empty="")
     return f"cannot decode ({exc.__class__.__name__}{': ' + text if text else ''})"
 
 

@@ -14,7 +14,7 @@ from typing import BinaryIO
 import numpy as np
 import torch
 
-from sslctl.errors import UserError
+from sslctl.errors import UserError, first_line
 from sslctl.modalities.folders import open_npz
 from sslctl.optional import import_optional
 from sslctl.sources.stream import DecodeError
@@ -62,7 +62,7 @@ def read_window(
             f.seek(start)
             data = f.read(window, dtype="float32", always_2d=True)
     except (RuntimeError, OSError, ValueError, TypeError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        reason = first_line(exc)
         raise DecodeError(f"cannot decode audio ({reason})") from None
     if not np.isfinite(data).all():
         raise DecodeError("audio holds NaN or inf samples")

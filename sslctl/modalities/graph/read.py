@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sslctl.errors import UserError
+from sslctl.errors import UserError, first_line
 from sslctl.graphs import GraphSet, NodeSet
 
 Labels = torch.Tensor | None
@@ -123,7 +123,7 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
         from sslctl.modalities.folders import open_npz
 
         return dict(open_npz(path))
-    from sslctl.engine.checkpoint import safe_torch_load
+    from sslctl.io.weights import safe_torch_load
 
     data = safe_torch_load(path, "tensor dict")
     if not isinstance(data, dict):
@@ -179,7 +179,7 @@ def _read_table(path: Path, dtype: type) -> np.ndarray:
         with path.open() as fh:  # commas (TU files: "1, 2"), tabs or spaces between values
             table = np.loadtxt((ln.replace(",", " ") for ln in fh), dtype=np.float64, ndmin=2)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: not a numeric table ({str(exc).splitlines()[0]})") from None
+        raise UserError(f"{path}: not a numeric table ({first_line(exc)})") from None
     if dtype is int:
         check_index(table, np.iinfo(np.int64).max, str(path), "values")
         return table.astype(np.int64)

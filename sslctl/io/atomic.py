@@ -4,10 +4,12 @@ name, and a reader sees the old file or the new one, never a mix."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def file_mode() -> int:
@@ -57,3 +59,11 @@ def save_npy(path: Path, array) -> None:
             np.save(fh, array)
 
     atomic_write(path, write)
+
+
+def write_text(path: Path, text: str) -> None:
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def write_json(path: Path, obj: Any) -> None:
+    write_text(path, json.dumps(obj, indent=2) + "\n")
