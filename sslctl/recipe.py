@@ -14,8 +14,9 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from sslctl import specs
 from sslctl.errors import UserError
-from sslctl.specs import Spec, Strict
+from sslctl.specs import OptimSpec, Spec, Strict, TrainSpec
 
 
 # ---------------------------------------------------------------- data
@@ -32,19 +33,8 @@ DataSpec, MODALITY_NAMES = _data_union()
 
 
 # ---------------------------------------------------------------- encoder
-class EncoderSpec(Strict):
-    name: str = Field(
-        description="timm model name (e.g. resnet18, vit_tiny_patch16_224; audio takes them on "
-        "1-channel log-mel spectrograms) or an sslctl encoder (audio_cnn; for time series "
-        "dilated_cnn, resnet1d, patch_tst; for graphs gin, gcn)."
-    )
-    weights: Spec | None = Field(
-        None, description="Local .safetensors/.pt file to initialise from; never downloads."
-    )
-    kwargs: dict[str, Any] = Field(
-        default_factory=dict, description="Extra keyword arguments for the model constructor."
-    )
-
+class EncoderSpec(specs.EncoderSpec):
+    # Checks the name against the encoder registry, which the plain specs layer cannot see.
     @field_validator("name")
     @classmethod
     def _known(cls, name: str) -> str:
@@ -68,60 +58,7 @@ def _method_union():
 MethodSpec, METHOD_NAMES = _method_union()
 
 
-# ---------------------------------------------------------------- optim / train / probe
-class OptimSpec(Strict):
-    name: Literal["adamw", "lars", "sgd"] = Field("adamw", description="Optimizer.")
-    lr: float = Field(
-        1e-3, gt=0, le=10, description="Peak learning rate (absolute, not batch-scaled)."
-    )
-    min_lr: float = Field(0.0, ge=0, le=10, description="Learning rate at the end of the cosine.")
-    weight_decay: float = Field(1e-4, ge=0, le=10, description="Weight decay at the start.")
-    weight_decay_end: float | None = Field(
-        None, ge=0, le=10, description="Weight decay at the end (cosine); default: constant."
-    )
-    warmup_epochs: float = Field(
-        1.0, ge=0, le=100_000, description="Linear learning-rate warm-up, in epochs."
-    )
-    schedule: Literal["cosine", "constant"] = Field("cosine", description="Shape after warm-up.")
-    momentum: float = Field(0.9, ge=0, lt=1, description="Momentum for lars and sgd.")
-    betas: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = Field(
-        (0.9, 0.999), description="AdamW betas."
-    )
-
-
-class TrainSpec(Strict):
-    epochs: int = Field(
-        20, ge=0, le=1_000_000, description="Epochs; 0 writes the random-init encoder (baseline)."
-    )
-    steps: int | None = Field(
-        None,
-        ge=0,
-        le=100_000_000,
-        description="Total optimizer steps, instead of epochs x steps per epoch (TS2Vec "
-        "trains 200 iterations whatever the set's size); schedules keep counting in epochs.",
-    )
-    batch_size: int = Field(256, gt=0, le=1_048_576, description="Batch size per process.")
-    accumulate: int = Field(1, gt=0, le=4096, description="Gradient accumulation steps per update.")
-    grad_clip: float | None = Field(
-        None, gt=0, le=1e6, description="Max gradient norm; none by default."
-    )
-    precision: Literal["auto", "fp32", "bf16"] = Field(
-        "auto", description="auto: bf16 autocast on GPU, fp32 on CPU."
-    )
-    num_workers: Annotated[int, Field(ge=0, le=64)] | Literal["auto"] = Field(
-        "auto",
-        description="Processes decoding a streamed source (0: this process); auto: one per "
-        "usable CPU, at most 8. Data held in memory needs none.",
-    )
-    compile: bool = Field(False, description="Wrap the method in torch.compile.")
-    log_every: int = Field(
-        10, gt=0, le=1_000_000_000, description="Steps between metrics.jsonl lines."
-    )
-    checkpoint_every: int = Field(
-        500, gt=0, le=1_000_000_000, description="Steps between checkpoints."
-    )
-
-
+# ---------------------------------------------------------------- probe
 def _protocol_name():
     """A probe protocol's name: one registered in sslctl.eval (plugins included)."""
     from sslctl.eval import PROBES

@@ -4,7 +4,7 @@ keys are errors, floats must be finite) and the checked field types."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -52,4 +52,71 @@ class StreamSpec(Strict):
     )
     on_decode_error: Literal["fail", "skip"] = Field(
         "fail", description="A file that cannot be decoded: fail (exit 2), or skip and count."
+    )
+
+
+class EncoderSpec(Strict):
+    name: str = Field(
+        description="timm model name (e.g. resnet18, vit_tiny_patch16_224; audio takes them on "
+        "1-channel log-mel spectrograms) or an sslctl encoder (audio_cnn; for time series "
+        "dilated_cnn, resnet1d, patch_tst; for graphs gin, gcn)."
+    )
+    weights: Spec | None = Field(
+        None, description="Local .safetensors/.pt file to initialise from; never downloads."
+    )
+    kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="Extra keyword arguments for the model constructor."
+    )
+
+
+class OptimSpec(Strict):
+    name: Literal["adamw", "lars", "sgd"] = Field("adamw", description="Optimizer.")
+    lr: float = Field(
+        1e-3, gt=0, le=10, description="Peak learning rate (absolute, not batch-scaled)."
+    )
+    min_lr: float = Field(0.0, ge=0, le=10, description="Learning rate at the end of the cosine.")
+    weight_decay: float = Field(1e-4, ge=0, le=10, description="Weight decay at the start.")
+    weight_decay_end: float | None = Field(
+        None, ge=0, le=10, description="Weight decay at the end (cosine); default: constant."
+    )
+    warmup_epochs: float = Field(
+        1.0, ge=0, le=100_000, description="Linear learning-rate warm-up, in epochs."
+    )
+    schedule: Literal["cosine", "constant"] = Field("cosine", description="Shape after warm-up.")
+    momentum: float = Field(0.9, ge=0, lt=1, description="Momentum for lars and sgd.")
+    betas: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = Field(
+        (0.9, 0.999), description="AdamW betas."
+    )
+
+
+class TrainSpec(Strict):
+    epochs: int = Field(
+        20, ge=0, le=1_000_000, description="Epochs; 0 writes the random-init encoder (baseline)."
+    )
+    steps: int | None = Field(
+        None,
+        ge=0,
+        le=100_000_000,
+        description="Total optimizer steps, instead of epochs x steps per epoch (TS2Vec "
+        "trains 200 iterations whatever the set's size); schedules keep counting in epochs.",
+    )
+    batch_size: int = Field(256, gt=0, le=1_048_576, description="Batch size per process.")
+    accumulate: int = Field(1, gt=0, le=4096, description="Gradient accumulation steps per update.")
+    grad_clip: float | None = Field(
+        None, gt=0, le=1e6, description="Max gradient norm; none by default."
+    )
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto", description="auto: bf16 autocast on GPU, fp32 on CPU."
+    )
+    num_workers: Annotated[int, Field(ge=0, le=64)] | Literal["auto"] = Field(
+        "auto",
+        description="Processes decoding a streamed source (0: this process); auto: one per "
+        "usable CPU, at most 8. Data held in memory needs none.",
+    )
+    compile: bool = Field(False, description="Wrap the method in torch.compile.")
+    log_every: int = Field(
+        10, gt=0, le=1_000_000_000, description="Steps between metrics.jsonl lines."
+    )
+    checkpoint_every: int = Field(
+        500, gt=0, le=1_000_000_000, description="Steps between checkpoints."
     )

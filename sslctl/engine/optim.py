@@ -8,7 +8,7 @@ import math
 import torch
 from torch import nn
 
-from sslctl.recipe import OptimSpec
+from sslctl.specs import OptimSpec
 
 
 class LARS(torch.optim.Optimizer):

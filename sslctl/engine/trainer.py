@@ -36,9 +36,9 @@ from sslctl.errors import Interrupted, NonFiniteLoss, UserError, first_line
 from sslctl.io.atomic import write_text
 from sslctl.methods.base import Method
 from sslctl.modalities.base import Modality, Samples
-from sslctl.recipe import Recipe
 from sslctl.sources.order import global_order, shard_order
 from sslctl.sources.stream import DecodeLog, FileSamples, resolve_workers
+from sslctl.specs import OptimSpec, TrainSpec
 
 
 def seed_everything(seed: int) -> None:
@@ -49,6 +49,17 @@ def seed_everything(seed: int) -> None:
 
 def _sharded(samples: Samples) -> bool:
     return isinstance(samples.x, FileSamples) and samples.x.source.members is not None
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """The recipe's parts the loop reads; the engine takes them from the specs layer and never
+    sees a whole recipe (so it loads no method or modality it is not handed)."""
+
+    train: TrainSpec
+    optim: OptimSpec
+    seed: int
+    on_decode_error: str = "fail"
 
 
 @dataclass
@@ -64,22 +75,23 @@ class Trainer:
         method: Method,
         modality: Modality,
         samples: Samples,
-        recipe: Recipe,
-        run_dir: Path,
+        checkpoint: Path,
+        metrics: Path,
+        settings: TrainSettings,
         device: torch.device,
         quiet: bool = False,
     ) -> None:
         self.method = method.to(device)
         self.modality = modality
         self.samples = samples
-        self.recipe = recipe
-        self.run_dir = run_dir
+        self.checkpoint, self.metrics = checkpoint, metrics
+        self.train, self.optim, self.seed = settings.train, settings.optim, settings.seed
         self.device = device
         self.quiet = quiet
         self.world, self.rank = ddp.world_size(), ddp.rank()
-        t = recipe.train
+        t = settings.train
         self.workers = resolve_workers(t.num_workers)
-        self.decode_log = DecodeLog(getattr(recipe.data, "on_decode_error", "fail"))
+        self.decode_log = DecodeLog(settings.on_decode_error)
         # Shards are split between ranks shard by shard (sources/order.py), others batch by batch
         self.shards = samples.x.source.members[:, 0] if _sharded(samples) else None
         per_update = t.batch_size * t.accumulate * self.world
@@ -97,17 +109,13 @@ class Trainer:
         self.model = self.ddp or self.method
         if t.compile:
             self.model = torch.compile(self.model)
-        self.opt = build_optimizer(self.method, recipe.optim)
+        self.opt = build_optimizer(self.method, settings.optim)
         bf16 = t.precision == "bf16" or (t.precision == "auto" and device.type == "cuda")
         self.autocast = torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
         self.step = 0
         self._stop_signal: int | None = None
 
     # ------------------------------------------------------------ state
-    @property
-    def checkpoint_path(self) -> Path:
-        return self.run_dir / "checkpoints" / "last.pt"
-
     def _rng(self) -> dict:
         rng = {"torch": torch.get_rng_state()}
         if self.device.type == "cuda":
@@ -126,7 +134,7 @@ class Trainer:
         }
 
     def resume(self) -> None:
-        path = self.checkpoint_path
+        path = self.checkpoint
         state = load_checkpoint(path)
         try:
             self.method.load_state_dict(state["method"])
@@ -155,7 +163,7 @@ class Trainer:
         and a line torn by a killed process, with a warning."""
         import json
 
-        path = self.run_dir / "metrics.jsonl"
+        path = self.metrics
         if not (path.is_file() and ddp.is_main()):
             return
         kept, torn = [], 0
@@ -175,13 +183,13 @@ class Trainer:
     def save(self) -> None:
         state = self.state()  # every rank: it gathers their RNG states
         if ddp.is_main():
-            save_checkpoint(self.checkpoint_path, state)
+            save_checkpoint(self.checkpoint, state)
 
     # ------------------------------------------------------------ loop
     def _schedule(self, first_step: int):
         """(epoch, this rank's sample indices) for every micro-batch from `first_step` on: a
         pure function of the seed and the step, whatever decodes the samples."""
-        b, acc, seed = self.recipe.train.batch_size, self.recipe.train.accumulate, self.recipe.seed
+        b, acc, seed = self.train.batch_size, self.train.accumulate, self.seed
         epoch_of_order, order = -1, None
         for step in range(first_step, self.plan.total_steps):
             epoch, within = divmod(step, self.plan.steps_per_epoch)
@@ -206,7 +214,7 @@ class Trainer:
         if bad >= 0:
             raise NonFiniteLoss(
                 f"loss became NaN/inf at step {bad}; stopped without saving "
-                f"(last good checkpoint: {self.checkpoint_path})"
+                f"(last good checkpoint: {self.checkpoint})"
             )
 
     def fit(self) -> None:
@@ -214,7 +222,7 @@ class Trainer:
         handlers = {
             s: signal.signal(s, self._handle_signal) for s in (signal.SIGINT, signal.SIGTERM)
         }
-        metrics = self.run_dir / "metrics.jsonl" if ddp.is_main() else None
+        metrics = self.metrics if ddp.is_main() else None
         log = TrainLog(metrics, plan.total_steps, self.step, self.quiet or not ddp.is_main())
         try:
             self._loop(log)
@@ -225,7 +233,7 @@ class Trainer:
                 signal.signal(s, h)
 
     def _loop(self, log: TrainLog) -> None:
-        t, plan, method = self.recipe.train, self.plan, self.method
+        t, plan, method = self.train, self.plan, self.method
         bad_step = torch.tensor(-1, device=self.device)
         loss_sum = torch.zeros((), device=self.device)
         terms_sum: dict[str, torch.Tensor] = {}
@@ -238,14 +246,14 @@ class Trainer:
             method.view_plan,
             self.device,
             self.workers,
-            self.recipe.seed,
+            self.seed,
             self.decode_log,
         )
         while self.step < plan.total_steps:
             step = self.step
             method.progress = step / plan.steps_per_epoch
-            lr = lr_at(self.recipe.optim, step, plan.total_steps, plan.steps_per_epoch)
-            set_schedule(self.opt, lr, wd_at(self.recipe.optim, step, plan.total_steps))
+            lr = lr_at(self.optim, step, plan.total_steps, plan.steps_per_epoch)
+            set_schedule(self.opt, lr, wd_at(self.optim, step, plan.total_steps))
             for micro in range(t.accumulate):
                 x = next(inputs)
                 # DDP reduces gradients during the last micro-batch's backward only

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from sslctl.engine import distributed as ddp
-from sslctl.engine.trainer import Trainer, seed_everything
+from sslctl.engine.trainer import Trainer, TrainSettings, seed_everything
 from sslctl.errors import UserError
 from sslctl.io.device import pick_device
 from sslctl.jobs.teacher import attach_teacher
@@ -64,7 +64,11 @@ def pretrain(
     method = build_method(recipe.method, encoder, teacher)
     modality.check_views(method.view_plan)
     torch.manual_seed(recipe.seed + 1000 * ddp.rank())  # per-rank augmentation streams
-    trainer = Trainer(method, modality, samples, recipe, run_dir, dev, quiet)
+    settings = TrainSettings(
+        recipe.train, recipe.optim, recipe.seed, getattr(recipe.data, "on_decode_error", "fail")
+    )
+    metrics = run_dir / "metrics.jsonl"
+    trainer = Trainer(method, modality, samples, ckpt, metrics, settings, dev, quiet)
     if resume:
         trainer.resume()  # a checkpoint that does not load leaves the run's recipe as it was
     if ddp.is_main():

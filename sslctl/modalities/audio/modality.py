@@ -39,7 +39,6 @@ from sslctl.modalities.base import (
     preset_for,
     require_teacher_input,
 )
-from sslctl.recipe import EncoderSpec
 from sslctl.sources.files import open_file_source
 from sslctl.sources.stream import (
     DEFAULT_STREAM,
@@ -48,6 +47,7 @@ from sslctl.sources.stream import (
     resolve_workers,
     stream_settings,
 )
+from sslctl.specs import EncoderSpec
 
 STATS_CLIPS = 2000  # clips in memory the normalisation statistics are estimated on
 STATS_STREAMED = 512  # the same for a streamed source, where each clip is a file to decode

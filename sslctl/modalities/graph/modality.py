@@ -44,7 +44,7 @@ from sslctl.modalities.graph.read import (
     read_tu,
 )
 from sslctl.modalities.graph.spec import GraphAugSpec, GraphDataSpec
-from sslctl.recipe import EncoderSpec
+from sslctl.specs import EncoderSpec
 
 LOCAL_SUBGRAPH = 0.3  # share of each graph's nodes a local (multi-crop) view keeps
 SPLITS = ("train", "test")

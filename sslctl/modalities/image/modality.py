@@ -38,7 +38,6 @@ from sslctl.modalities.image.decode import (
     open_image,
 )
 from sslctl.modalities.image.spec import ImageAugSpec, ImageDataSpec
-from sslctl.recipe import EncoderSpec
 from sslctl.sources.files import FileSource, open_file_source
 from sslctl.sources.stream import (
     DEFAULT_STREAM,
@@ -47,6 +46,7 @@ from sslctl.sources.stream import (
     resolve_workers,
     stream_settings,
 )
+from sslctl.specs import EncoderSpec
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 STATS_IMAGES = 512  # streamed sources: images the normalisation statistics are estimated on

@@ -35,7 +35,7 @@ from sslctl.modalities.timeseries.augment import (
 )
 from sslctl.modalities.timeseries.read import TEXT_SUFFIXES, read_array, read_ts, read_ucr_text
 from sslctl.modalities.timeseries.spec import SeriesAugSpec, TimeSeriesDataSpec
-from sslctl.recipe import EncoderSpec
+from sslctl.specs import EncoderSpec
 
 LOCAL_CROP = (0.2, 0.5)  # DINO local views: windows of 20-50% of the series (globals: the preset's)
 
