@@ -105,7 +105,7 @@ def raw_features(name: str) -> float:
     features, so unseen test nodes fall back to the bias)."""
     from sslctl.eval.linear import linear_top1
     from sslctl.jobs.probe import _split
-    from sslctl.modalities.graph.modality import load_graphs
+    from sslctl.modalities.graph.read import load_graphs
 
     if name == "tu-rings":
         train, test = _split(load_graphs(str(TU), True))

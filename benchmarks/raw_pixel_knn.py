@@ -7,8 +7,8 @@ import sys
 
 import torch
 
-from sslctl.datasets.builtin import load_builtin_images
 from sslctl.eval.knn import knn_top1
+from sslctl.modalities.image.builtin import load_builtin_images
 
 
 def main() -> None:

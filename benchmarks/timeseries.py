@@ -33,7 +33,7 @@ OUT = Path("runs/bench-ts")
 
 def official_iters(name: str) -> int:
     """The official `fit`'s default: 200 iterations for at most 100,000 values, else 600."""
-    from sslctl.datasets.series_builtin import load_builtin_series
+    from sslctl.modalities.timeseries.builtin import load_builtin_series
 
     x = load_builtin_series(f"builtin:{name}:train")[0]
     return 200 if x.size <= 100_000 else 600  # numpy size, padding included, as there

@@ -18,7 +18,8 @@ from typing import Annotated, NoReturn
 import typer
 
 from sslctl.errors import Interrupted, NonFiniteLoss, UserError
-from sslctl.eval import PROBES
+from sslctl.eval import DEFAULT_PROTOCOLS, PROBES
+from sslctl.modalities import MODALITIES
 from sslctl.selection import STRATEGIES
 
 app = typer.Typer(
@@ -50,11 +51,7 @@ Protocol = _choices("Protocol", [*PROBES.names(), "all"])
 Strategy = _choices("Strategy", STRATEGIES.names())
 
 
-class ModalityName(StrEnum):
-    image = "image"
-    audio = "audio"
-    timeseries = "timeseries"
-    graph = "graph"
+ModalityName = _choices("ModalityName", MODALITIES.names())
 
 
 class Format(StrEnum):
@@ -140,7 +137,7 @@ def probe(
     protocol: Annotated[
         Protocol | None,
         typer.Option(
-            help="Which probe to run; all: knn, linear and rankme; default: the run's "
+            help=f"Which probe to run; all: {', '.join(DEFAULT_PROTOCOLS)}; default: the run's "
             "recipe (probe.protocols)."
         ),
     ] = None,
@@ -153,7 +150,7 @@ def probe(
 
     protocols = None if protocol is None else [protocol.value]
     if protocol is not None and protocol.value == "all":
-        protocols = ["knn", "linear", "rankme"]
+        protocols = list(DEFAULT_PROTOCOLS)
     result = run_probe(run, data, protocols, _device(device.value))
     if json_out:
         print(json.dumps(result))
@@ -165,13 +162,16 @@ def probe(
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key, value in result.items():
-        table.add_row(
-            key,
-            f"{value:.2f}"
-            if isinstance(value, float) and key not in ("linear_weight_decay", "svm_c")
-            else str(value),
-        )
+        table.add_row(key, _shown(value))
     Console().print(table)
+
+
+def _shown(value: object) -> str:
+    """A probe result as the table shows it: scores to two decimals; a tiny or huge float
+    (a chosen weight decay or SVM C) and anything else as it is."""
+    if isinstance(value, float) and (value == 0 or 0.01 <= abs(value) < 1e4):
+        return f"{value:.2f}"
+    return str(value)
 
 
 @app.command()
@@ -262,7 +262,11 @@ def pack(
     source: Annotated[str, typer.Argument(help="Folder, list file, .npz or builtin:NAME[:split].")],
     out: Annotated[Path, typer.Argument(help="New folder for the shards and index.json.")],
     modality: Annotated[
-        ModalityName | None, typer.Option(help="image or audio; default: from the source.")
+        ModalityName | None,
+        typer.Option(
+            help="The source's modality (one with a file format: image or audio); default: from "
+            "the source."
+        ),
     ] = None,
     shard_size: Annotated[int, typer.Option(help="Samples per shard.")] = 1000,
     seed: Annotated[int, typer.Option(help="Seed of the one shuffle before sharding.")] = 0,

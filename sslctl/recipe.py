@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError
 
 from sslctl import specs
 from sslctl.errors import UserError
+from sslctl.eval import DEFAULT_PROTOCOLS, PROBES
 from sslctl.specs import OptimSpec, Spec, Strict, TrainSpec
 
 
@@ -61,7 +62,6 @@ MethodSpec, METHOD_NAMES = _method_union()
 # ---------------------------------------------------------------- probe
 def _protocol_name():
     """A probe protocol's name: one registered in sslctl.eval (plugins included)."""
-    from sslctl.eval import PROBES
 
     return Literal[tuple(PROBES.names())]
 
@@ -75,7 +75,7 @@ class ProbeSpec(Strict):
     k: int = Field(20, gt=0, le=10_000, description="kNN neighbours.")
     temperature: float = Field(0.07, gt=0, le=100, description="kNN similarity temperature.")
     protocols: list[ProtocolName] = Field(
-        default_factory=lambda: ["knn", "linear", "rankme"],
+        default_factory=lambda: list(DEFAULT_PROTOCOLS),
         description="Probes to run (svm: TS2Vec's RBF-SVM protocol, for small sets).",
     )
 

@@ -27,8 +27,18 @@ class Registry(Generic[T]):
     already see in the schema, `recipe list` and error messages), then the package's other
     modules alphabetically, then plugins."""
 
-    def __init__(self, kind: str, group: str, package: str, first: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        kind: str,
+        group: str,
+        package: str,
+        first: tuple[str, ...] = (),
+        folders: bool = False,
+    ) -> None:
+        """`folders`: each unit is a sub-package (a modality's folder), so the package's plain
+        modules (shared base classes) are not units and are not imported to list them."""
         self.kind, self.group, self.package, self.first = kind, group, package, first
+        self.folders = folders
         self._units: dict[str, T] = {}
         self._modules: dict[str, str] = {}
         self._loaded = False
@@ -49,7 +59,8 @@ class Registry(Generic[T]):
         if self._loaded:
             return
         self._loaded = True
-        found = sorted(m.name for m in pkgutil.iter_modules(import_module(self.package).__path__))
+        path = import_module(self.package).__path__
+        found = sorted(m.name for m in pkgutil.iter_modules(path) if m.ispkg or not self.folders)
         for module in [*self.first, *(m for m in found if m not in self.first)]:
             import_module(f"{self.package}.{module}")
         for entry in metadata.entry_points(group=self.group):

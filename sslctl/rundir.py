@@ -12,9 +12,9 @@ from sslctl.encoders.base import Encoder
 from sslctl.errors import UserError, first_line
 from sslctl.io.atomic import write_json, write_text
 from sslctl.io.weights import load_weights_file, save_weights
-from sslctl.modalities import Modality, get_modality
+from sslctl.modalities import get_modality
+from sslctl.modalities.base import Modality
 from sslctl.recipe import Recipe, dump_recipe, load_tree, validate
-from sslctl.sources.stream import stream_settings
 
 
 @dataclass
@@ -51,12 +51,7 @@ def load_run(path: str | Path) -> Run:
     info = _read_info(run / "encoder.json", recipe)
     modality_cls = get_modality(info["modality"])
     try:
-        if hasattr(modality_cls, "eval_decoder"):  # file sources: read as the recipe says
-            modality = modality_cls(
-                info["input"], stream=stream_settings(recipe.data), workers=recipe.train.num_workers
-            )
-        else:
-            modality = modality_cls(info["input"])
+        modality = modality_cls.from_run(info["input"], recipe.data, recipe.train.num_workers)
         encoder = modality.build_encoder(recipe.encoder.model_copy(update={"weights": None}))
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise UserError(f"{run / 'encoder.json'}: unusable input spec ({exc!r:.120})") from None

@@ -18,9 +18,11 @@ from sslctl.errors import UserError
 from sslctl.jobs.export import compare_onnx, write_onnx
 from sslctl.modalities.audio.augment import AudioViewParams, augment, gain, mixup, spec_augment
 from sslctl.modalities.audio.frontend import LogMelFrontEnd
-from sslctl.modalities.audio.modality import AudioModality, crop, load_audio
+from sslctl.modalities.audio.modality import AudioModality, crop
+from sslctl.modalities.audio.read import load_audio
 from sslctl.modalities.audio.spec import AudioAugSpec, AudioDataSpec
 from sslctl.modalities.base import ViewPlan
+from sslctl.sources.stream import StreamSettings
 from tests.conftest import cli, one_line_exit_2, small_recipe
 
 RATE = 8000
@@ -164,7 +166,7 @@ def test_views_follow_the_plan_and_presets(tone_folder):
 # ------------------------------------------------------------------ readers and bad input
 def read_folder(root, rate, max_samples, on_error):
     """The folder decoded into memory, as `data.cache: memory` holds it."""
-    stream = {"cache": "memory", "cache_budget_mb": 1024, "on_decode_error": on_error}
+    stream = StreamSettings(cache="memory", on_decode_error=on_error)
     samples = load_audio(str(root), rate, max_samples, stream, workers=0)
     return samples.x.numpy(), None if samples.y is None else samples.y.numpy()
 
@@ -177,7 +179,7 @@ def test_folder_reader_resamples_mixes_and_labels(tone_folder):
 
 
 def test_npz_reader_converts_int16_and_rate(tmp_path):
-    from sslctl.modalities.audio.decode import read_npz
+    from sslctl.modalities.audio.read import read_npz
 
     wave = (tone(440, 1.0, 16000) * 32767).astype(np.int16)
     np.savez(tmp_path / "a.npz", x=np.stack([wave, wave]), y=np.array([0, 1]), sample_rate=16000)
@@ -326,7 +328,7 @@ def test_other_methods_train_on_audio(tone_folder, write_recipe, tmp_path, metho
 
 # ------------------------------------------------------------------ builtin sets
 def test_builtin_gm_instruments_holds_out_instruments(tmp_path, monkeypatch):
-    from sslctl.datasets.audio_builtin import load_builtin_audio
+    from sslctl.modalities.audio.builtin import load_builtin_audio
 
     monkeypatch.setenv("SSLCTL_CACHE", str(tmp_path))
     (xtr, ytr), (xte, yte) = (
@@ -346,7 +348,7 @@ def test_builtin_gm_instruments_holds_out_instruments(tmp_path, monkeypatch):
 def test_builtin_needs_its_debian_tool(tmp_path, monkeypatch):
     import shutil
 
-    from sslctl.datasets.audio_builtin import load_builtin_audio
+    from sslctl.modalities.audio.builtin import load_builtin_audio
 
     monkeypatch.setenv("SSLCTL_CACHE", str(tmp_path))
     monkeypatch.setattr(shutil, "which", lambda name: None)

@@ -20,8 +20,8 @@ from sslctl.graphs import GraphSet, pack_graphs, segment_ids
 from sslctl.methods.graphcl import graphcl_loss
 from sslctl.methods.graphmae import sce_loss
 from sslctl.modalities.graph.augment import GraphViewParams, augment, keep_nodes, subgraph_keep
-from sslctl.modalities.graph.modality import GraphModality, load_graphs, symmetrize
-from sslctl.modalities.graph.read import read_folder
+from sslctl.modalities.graph.modality import GraphModality
+from sslctl.modalities.graph.read import load_graphs, read_folder, symmetrize
 from tests.conftest import cli, one_line_exit_2, small_recipe
 from tests.tu_folder import write_tu_folder
 

@@ -7,8 +7,8 @@ import json
 
 import torch
 
-from sslctl.datasets.builtin import load_builtin_images
 from sslctl.eval.ncm import ncm_predict
+from sslctl.modalities.image.builtin import load_builtin_images
 from tests.conftest import ROOT, cli
 
 

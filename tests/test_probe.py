@@ -7,7 +7,6 @@ import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 
-from sslctl.datasets.builtin import load_builtin_images
 from sslctl.eval.knn import knn_top1
 from sslctl.eval.linear import (
     DEFAULT_WEIGHT_DECAY,
@@ -17,6 +16,7 @@ from sslctl.eval.linear import (
     stratified_folds,
 )
 from sslctl.eval.rankme import rankme
+from sslctl.modalities.image.builtin import load_builtin_images
 
 
 def _features():

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -169,7 +170,7 @@ def test_streamed_and_in_memory_evaluation_embed_the_same(jpeg_folder, write_rec
     loaded = load_run(run)
     streamed = loaded.modality.load(str(jpeg_folder))
     assert type(streamed.x).__name__ == "FileSamples"
-    loaded.modality.stream = {**loaded.modality.stream, "cache": "memory"}
+    loaded.modality.stream = replace(loaded.modality.stream, cache="memory")
     held = loaded.modality.load(str(jpeg_folder))
     assert isinstance(held.x, torch.Tensor)
     a = embed_samples(loaded.encoder, loaded.modality, streamed, torch.device("cpu"))

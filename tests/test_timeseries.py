@@ -25,7 +25,7 @@ from sslctl.modalities.timeseries.augment import (
     random_crop,
     time_mask,
 )
-from sslctl.modalities.timeseries.read import read_ts, read_ucr_text
+from sslctl.modalities.timeseries.formats import read_ts, read_ucr_text
 from tests.conftest import cli, one_line_exit_2, small_recipe
 
 TS_FILE = """# comment
@@ -106,7 +106,7 @@ def test_bad_series_files_exit_2_naming_file_and_problem(
 def test_builtin_without_aeon_names_the_install_command(monkeypatch):
     import importlib.util
 
-    from sslctl.datasets import series_builtin
+    from sslctl.modalities.timeseries import builtin as series_builtin
 
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(UserError, match=r"pip install 'sslctl\[data\]'"):
@@ -114,7 +114,7 @@ def test_builtin_without_aeon_names_the_install_command(monkeypatch):
 
 
 def test_builtin_archive_sets_have_official_splits():
-    from sslctl.datasets.series_builtin import load_builtin_series
+    from sslctl.modalities.timeseries.builtin import load_builtin_series
 
     x, y = load_builtin_series("builtin:JapaneseVowels:train")
     xt, yt = load_builtin_series("builtin:JapaneseVowels:test")

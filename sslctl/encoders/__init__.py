@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from torch import nn
-
-from sslctl.encoders.base import Encoder
-from sslctl.encoders.timm_encoder import build_timm_encoder, create_timm_backbone, load_weights
 from sslctl.registry import Registry
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 @dataclass(frozen=True)
@@ -30,18 +29,6 @@ ENCODERS: Registry[OwnEncoder] = Registry(
     "sslctl.encoders",
     first=("audio_cnn", "dilated_cnn", "resnet1d", "patch_tst", "gnn"),
 )
-
-__all__ = [
-    "ENCODERS",
-    "Encoder",
-    "OwnEncoder",
-    "build_timm_encoder",
-    "create_timm_backbone",
-    "known_encoder",
-    "load_weights",
-    "own_encoders",
-    "suggest_encoders",
-]
 
 
 def own_encoders(modality: str) -> list[str]:

@@ -66,23 +66,3 @@ def eval_inputs(
     ):
         yield modality.from_decoded(batch.outputs, device, train=False), batch.kept
     log.report()
-
-
-def decode_all(
-    modality: Modality, samples: Samples, workers: int, on_error: str, report: bool = True
-) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
-    """Every sample of a streamed source through the modality's evaluation decoder, stacked on
-    the CPU, and the positions that decoded: the in-memory copy of a small file source, or
-    (report=False: files skipped there are named later, when training reads them) the few
-    samples input statistics are estimated on."""
-    log = DecodeLog(on_error)
-    parts, kept = [], []
-    requests = eval_requests(len(samples), 256)
-    for batch in decoded_batches(
-        samples.x, modality.eval_decoder(), requests, workers, 0, False, log
-    ):
-        parts.append(batch.outputs)
-        kept.append(batch.kept)
-    if report:
-        log.report()
-    return tuple(torch.cat(p) for p in zip(*parts, strict=True)), torch.cat(kept)

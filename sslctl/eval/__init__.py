@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from sslctl.registry import Registry
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass
@@ -25,3 +26,6 @@ Protocol = Callable[[ProbeData], dict]
 PROBES: Registry[Protocol] = Registry(
     "probe protocol", "sslctl.probes", "sslctl.eval", first=("knn", "linear", "rankme", "svm")
 )
+# what a probe runs when the recipe does not say (`probe.protocols`) and what `--protocol all`
+# means: the label-based and label-free protocols that suit any set size (svm does not)
+DEFAULT_PROTOCOLS = ("knn", "linear", "rankme")

@@ -19,11 +19,12 @@ from importlib import import_module, metadata
 
 from sslctl import __version__
 from sslctl.cache import cache_dir
-from sslctl.datasets import SourceCheck
 from sslctl.errors import first_line
+from sslctl.modalities import MODALITIES as REGISTRY
 from sslctl.optional import install_hint, requirement
+from sslctl.sources.builtin import SourceCheck
 
-MODALITIES = ("image", "audio", "timeseries", "graph")
+MODALITIES = tuple(REGISTRY.names())
 ALL = MODALITIES  # a check every job needs
 
 
@@ -150,14 +151,9 @@ def _probes() -> list[Probe]:
 def _dataset_checks() -> list[tuple[SourceCheck, tuple[str, ...]]]:
     """(SourceCheck, modalities) for every builtin set; a module that cannot even be imported
     is itself one failed check."""
-    sources = [
-        ("sslctl.datasets.builtin", ("image",)),
-        ("sslctl.datasets.audio_builtin", ("audio",)),
-        ("sslctl.datasets.series_builtin", ("timeseries",)),
-        ("sslctl.datasets.graph_builtin", ("graph",)),
-    ]
     found = []
-    for module, needed_for in sources:
+    for name, spec in REGISTRY.items():
+        module, needed_for = spec.builtin, (name,)
         try:
             checks = import_module(module).source_checks()
         except Exception as exc:  # noqa: BLE001 - reported, never raised

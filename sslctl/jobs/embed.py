@@ -17,7 +17,7 @@ import torch
 from sslctl.engine.feed import eval_inputs
 from sslctl.errors import UserError
 from sslctl.io.atomic import atomic_write
-from sslctl.modalities import Modality, Samples
+from sslctl.modalities.base import Modality, Samples, StreamingModality
 from sslctl.rundir import RUN_FILES, Run, check_output, load_run
 from sslctl.sources.npy import NpyRowWriter
 
@@ -36,8 +36,9 @@ def embed_blocks(
 ) -> Iterator[Embedded]:
     """(embeddings, positions) per batch, in eval mode under inference_mode."""
     encoder = encoder.to(device).eval()
-    on_error = getattr(modality, "stream", {}).get("on_decode_error", "fail")
-    workers = getattr(modality, "workers", 0)
+    streaming = isinstance(modality, StreamingModality)
+    on_error = modality.stream.on_decode_error if streaming else "fail"
+    workers = modality.workers if streaming else 0
     with torch.inference_mode():
         for x, kept in eval_inputs(modality, samples, device, batch_size, workers, on_error):
             yield Embedded(encoder(x).float().cpu().clone(), kept)

@@ -8,127 +8,82 @@ index as its key. Files are stored as they are (no re-encoding); arrays become P
 
 from __future__ import annotations
 
-import io
 import json
 import os
 from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from sslctl.errors import UserError
+from sslctl.modalities import MODALITIES
 from sslctl.sources.files import FileSource, open_file_source
 from sslctl.sources.shards import INDEX, ShardWriter, is_shard_folder
 
 PLAN = ".pack-plan.json"  # what an unfinished pack in OUT was asked to do, to resume it
-MODALITY_OF_BUILTIN = {
-    "digits": "image",
-    "fashion-mnist": "image",
-    "spoken-digits": "audio",
-    "gm-instruments": "audio",
-}
 
 
-def _suffixes(modality: str) -> set[str]:
-    if modality == "image":
-        from sslctl.modalities.image.modality import IMAGE_SUFFIXES
-
-        return IMAGE_SUFFIXES
-    from sslctl.modalities.audio.decode import AUDIO_SUFFIXES
-
-    return AUDIO_SUFFIXES
+def _packable() -> dict[str, Any]:
+    """modality -> its data spec, for the modalities that declare file sources to pack."""
+    return {name: spec for name, spec in MODALITIES.items() if spec.packer}
 
 
-def _modality_of(spec: str, asked: str | None) -> str:
+def _modality_of(source: str, asked: str | None) -> str:
+    packable = _packable()
+    takes = " and ".join(packable)
     if asked:
+        if asked not in packable:
+            raise UserError(
+                f"--modality {asked}: {asked} data has no file format to pack; pack takes {takes}"
+            )
         return asked
-    if spec.startswith("builtin:"):
-        name = spec.split(":")[1] if ":" in spec else ""
-        if name in MODALITY_OF_BUILTIN:
-            return MODALITY_OF_BUILTIN[name]
-        raise UserError(f"{spec}: pack takes image and audio builtin sets, not {name!r}")
-    path = Path(spec)
+    if source.startswith("builtin:"):
+        name = source.split(":")[1] if ":" in source else ""
+        for modality, spec in packable.items():
+            if name in import_module(spec.builtin).NAMES:
+                return modality
+        raise UserError(f"{source}: pack takes {takes} builtin sets, not {name!r}")
+    path = Path(source)
     if path.is_dir():
-        for modality in ("image", "audio"):
-            suffixes = _suffixes(modality)
+        for modality, spec in packable.items():
             if any(
-                os.path.splitext(f)[1].lower() in suffixes
+                os.path.splitext(f)[1].lower() in spec.file_suffixes
                 for _, _, files in os.walk(path)
                 for f in files
             ):
                 return modality
-        raise UserError(f"{path}: holds no image or audio files")
-    raise UserError(f"{spec}: give --modality image or audio for this source")
+        raise UserError(f"{path}: holds no {takes} files")
+    raise UserError(f"{source}: give --modality ({' or '.join(packable)}) for this source")
 
 
 class Items:
     """Sample i of the source as (extension, bytes), plus labels and class names."""
 
-    def __init__(self, spec: str, modality: str) -> None:
+    def __init__(self, source: str, modality: str) -> None:
         self.labels: np.ndarray | None = None
         self.classes: list[str] = []
-        source = open_file_source(spec, _suffixes(modality), modality)
-        if source is not None:
-            self._file(source)
-        elif modality == "image":
-            self._images(spec)
-        else:
-            self._audio(spec)
+        spec = MODALITIES.get(modality)
+        files = open_file_source(source, spec.file_suffixes, modality)
+        if files is not None:
+            self._file(files)
+        else:  # arrays, written in the modality's own file format
+            module, name = spec.packer.split(":")
+            self.n, self.labels, self.get = getattr(import_module(module), name)(source)
 
-    def _file(self, source: FileSource) -> None:
-        self.n = len(source)
-        self.labels, self.classes = source.labels, source.classes
+    def _file(self, files: FileSource) -> None:
+        self.n = len(files)
+        self.labels, self.classes = files.labels, files.classes
 
         def get(i: int) -> tuple[str, bytes]:
-            ext = os.path.splitext(source.name(i))[1].lower().lstrip(".")
+            ext = os.path.splitext(files.name(i))[1].lower().lstrip(".")
             try:
-                return ext, source.read(i)
+                return ext, files.read(i)
             except OSError as exc:
-                raise UserError(f"{source.name(i)}: cannot read ({exc.strerror or exc})") from None
+                raise UserError(f"{files.name(i)}: cannot read ({exc.strerror or exc})") from None
 
         self.get: Callable[[int], tuple[str, bytes]] = get
-
-    def _images(self, spec: str) -> None:
-        from PIL import Image
-
-        from sslctl.modalities.image.modality import array_samples
-
-        samples = array_samples(spec, None)
-        x = samples.x.numpy()
-        self.n = len(x)
-        self.labels = None if samples.y is None else samples.y.numpy()
-
-        def get(i: int) -> tuple[str, bytes]:
-            img = x[i, 0] if x.shape[1] == 1 else x[i].transpose(1, 2, 0)
-            buf = io.BytesIO()
-            Image.fromarray(img).save(buf, format="PNG")
-            return "png", buf.getvalue()
-
-        self.get = get
-
-    def _audio(self, spec: str) -> None:
-        import soundfile as sf
-
-        from sslctl.modalities.audio.modality import load_audio
-
-        rate = 16000
-        samples = load_audio(
-            spec,
-            rate,
-            10**9,
-            {"cache": "memory", "cache_budget_mb": 1e9, "on_decode_error": "fail"},
-        )
-        x = samples.x.numpy()
-        self.n = len(x)
-        self.labels = None if samples.y is None else samples.y.numpy()
-
-        def get(i: int) -> tuple[str, bytes]:
-            wave = x[i][~np.isnan(x[i])]
-            buf = io.BytesIO()
-            sf.write(buf, np.clip(wave, -1, 1), rate, format="FLAC", subtype="PCM_16")
-            return "flac", buf.getvalue()
-
-        self.get = get
 
 
 def _check_out(out: Path, plan: dict) -> None:
@@ -152,20 +107,20 @@ def _check_out(out: Path, plan: dict) -> None:
 
 
 def pack(
-    spec: str, out: Path, modality: str | None, shard_size: int, seed: int, progress
+    source: str, out: Path, modality: str | None, shard_size: int, seed: int, progress
 ) -> tuple[int, int]:
     """Write the shards; returns (samples, shards). `progress(done, total)` is called as
     samples are written."""
     if shard_size < 1:
         raise UserError(f"--shard-size: must be at least 1, got {shard_size}")
-    if Path(spec).resolve() == out.resolve():
+    if Path(source).resolve() == out.resolve():
         raise UserError(f"{out}: OUT is the source itself")
-    modality = _modality_of(spec, modality)
-    if is_shard_folder(Path(spec)):
-        raise UserError(f"{spec}: is a folder of shards already")
-    items = Items(spec, modality)
+    modality = _modality_of(source, modality)
+    if is_shard_folder(Path(source)):
+        raise UserError(f"{source}: is a folder of shards already")
+    items = Items(source, modality)
     plan = {
-        "source": spec,
+        "source": source,
         "modality": modality,
         "samples": items.n,
         "shard_size": shard_size,
@@ -190,7 +145,7 @@ def pack(
                 samples.append((f"{int(i):09d}", members))
             writer.write_shard(number, samples)
         progress(min((number + 1) * shard_size, items.n), items.n)
-    info = {"modality": modality, "classes": items.classes, "source": spec, "seed": seed}
+    info = {"modality": modality, "classes": items.classes, "source": source, "seed": seed}
     writer.write_index(sizes, info)
     (out / PLAN).unlink()
     return items.n, writer.count

@@ -18,6 +18,7 @@ from sslctl.methods import build_method
 from sslctl.modalities import get_modality
 from sslctl.recipe import Recipe
 from sslctl.rundir import is_run_dir, write_encoder, write_recipe
+from sslctl.specs import StreamSpec
 
 
 def _device(name: str) -> torch.device:
@@ -64,9 +65,8 @@ def pretrain(
     method = build_method(recipe.method, encoder, teacher)
     modality.check_views(method.view_plan)
     torch.manual_seed(recipe.seed + 1000 * ddp.rank())  # per-rank augmentation streams
-    settings = TrainSettings(
-        recipe.train, recipe.optim, recipe.seed, getattr(recipe.data, "on_decode_error", "fail")
-    )
+    on_error = recipe.data.on_decode_error if isinstance(recipe.data, StreamSpec) else "fail"
+    settings = TrainSettings(recipe.train, recipe.optim, recipe.seed, on_error)
     metrics = run_dir / "metrics.jsonl"
     trainer = Trainer(method, modality, samples, ckpt, metrics, settings, dev, quiet)
     if resume:

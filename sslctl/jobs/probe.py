@@ -10,7 +10,7 @@ import torch
 from sslctl.errors import UserError
 from sslctl.eval import PROBES, ProbeData
 from sslctl.jobs.embed import embed_samples
-from sslctl.modalities import Samples
+from sslctl.modalities.base import Samples
 from sslctl.rundir import load_run
 
 

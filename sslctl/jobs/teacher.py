@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import torch
 
-from sslctl.encoders import Encoder
+from sslctl.encoders.base import Encoder
 from sslctl.errors import UserError
 from sslctl.methods import METHODS
-from sslctl.modalities import Modality
+from sslctl.modalities.base import Modality
 from sslctl.recipe import Recipe
 from sslctl.rundir import load_run
 

@@ -11,20 +11,21 @@ modality is one folder; plugins add theirs through the `sslctl.modalities` entry
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sslctl.errors import UserError
-from sslctl.modalities.base import Modality, Samples
 from sslctl.registry import Registry
+
+if TYPE_CHECKING:
+    from sslctl.modalities.base import Modality
 
 MODALITIES: Registry[Any] = Registry(
     "modality",
     "sslctl.modalities",
     "sslctl.modalities",
     first=("image", "audio", "timeseries", "graph"),
+    folders=True,
 )
-
-__all__ = ["MODALITIES", "Modality", "Samples", "get_modality"]
 
 
 def get_modality(name: str) -> type[Modality]:

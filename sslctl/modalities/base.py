@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, replace
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import torch
 from torch import nn
 
 from sslctl.encoders.base import Encoder
 from sslctl.errors import UserError
+from sslctl.sources.stream import Decoder, StreamSettings
 
 
 @dataclass
@@ -109,7 +111,8 @@ def own_backbone(spec: Any, modality: str, input_spec: dict[str, Any], data_kind
     """Build one of sslctl's own backbones (the encoder registry) for a modality's input: a
     name registered for another modality and constructor keywords it rejects are errors
     naming the recipe field; `spec.weights` (a local file) is loaded."""
-    from sslctl.encoders import ENCODERS, load_weights, own_encoders
+    from sslctl.encoders import ENCODERS, own_encoders
+    from sslctl.encoders.timm_encoder import load_weights
 
     if spec.name not in ENCODERS or ENCODERS.get(spec.name).modality != modality:
         names = own_encoders(modality)
@@ -138,60 +141,96 @@ def require_teacher_input(
             )
 
 
-class Modality(Protocol):
-    """One per data kind. `input_spec` is what encoder.json records and what rebuilds it later."""
+class Modality(ABC):
+    """One per data kind; the engine and jobs know nothing else about the data. Built from a
+    data spec for training (`for_training`), or from a saved run (`from_run`). `input_spec` is
+    what encoder.json records and what rebuilds it later."""
 
     input_spec: dict[str, Any]
+    augment_spec: Any  # the data spec's `augment` section
     # the view kinds (VIEW_KINDS) this modality makes -> the preset of its own that makes them
     view_kinds: ClassVar[dict[str, str]]
+    # preset name -> view parameters (a dataclass the augment spec's set fields override)
+    presets: ClassVar[dict[str, Any]]
     # input axes left dynamic in the ONNX export; one dict per field for NamedTuple inputs
-    export_axes: dict[int, str] | tuple[dict[int, str], ...]
+    export_axes: ClassVar[dict[int, str] | tuple[dict[int, str], ...]]
 
     @classmethod
+    @abstractmethod
     def load_training_samples(cls, data: Any, workers: int | str) -> Samples:
         """The training source: in memory, or (file sources) a `FileSamples` to stream;
         `workers` (train.num_workers) decode files when there are any."""
-        ...
 
     @classmethod
+    @abstractmethod
     def for_training(cls, data: Any, train: Samples, workers: int | str) -> Modality:
         """Fit input statistics on the training samples (they go into encoder.json)."""
-        ...
 
-    def load(self, spec: str) -> Samples: ...
+    @classmethod
+    def from_run(cls, input_spec: dict[str, Any], data: Any, workers: int | str) -> Modality:
+        """The modality of a saved run: its encoder.json input spec, and (for file sources)
+        the run's data spec and `train.num_workers`, which say how evaluation files are read."""
+        return cls(input_spec)
 
+    @abstractmethod
+    def load(self, source: str) -> Samples:
+        """Evaluation data from a data source string (a folder, list file, shards, .npz or
+        builtin:NAME), in the form this encoder was trained on."""
+
+    @abstractmethod
     def batch(self, samples: Samples, index: torch.Tensor, device: torch.device) -> Any:
         """Raw samples at `index` as the model input, on `device`, not augmented: a float
         tensor, or (graphs) a NamedTuple of tensors."""
-        ...
 
-    def views(self, x: torch.Tensor, plan: ViewPlan) -> Views:
+    @abstractmethod
+    def views(self, x: Any, plan: ViewPlan) -> Views:
         """`plan.n_global` global views, then the local ones, joinable by the modality."""
-        ...
+
+    def view_params(self, kind: str) -> Any:
+        """The view parameters for a view kind: the preset the recipe names, else the one this
+        modality makes the kind with, under the recipe's set overrides."""
+        return preset_for(self.augment_spec, kind, self.view_kinds, self.presets)
 
     def check_views(self, plan: ViewPlan) -> None:
         """UserError if this data cannot make the plan's views (a kind the modality makes but
-        this data cannot, such as node dropping on node-level graphs)."""
-        ...
+        this data cannot, such as node dropping on node-level graphs), before the run writes
+        anything."""
+        self.view_params(plan.kind)
 
-    # Modalities with file sources (streamed by workers) also have: `train_decoder(plan)` and
-    # `eval_decoder()`, picklable callables (open file, generator or None) -> fixed-size
-    # arrays, and `from_decoded(outputs, device, train)`, which makes the model input (or, in
-    # training, what `views` takes) of a decoded batch. See sources/stream.py.
-
+    @abstractmethod
     def build_encoder(self, spec: Any) -> Encoder: ...
 
+    @abstractmethod
     def student_of(self, teacher: Modality) -> Modality:
         """This training modality, set up to feed a distillation teacher (a saved run's
         modality) the kind of input it was trained on: input geometry that differs is a
         UserError (`require_teacher_input`); statistics applied to the views outside the
         encoder are taken from the teacher."""
-        ...
 
-    def export_example(self, batch: int) -> torch.Tensor:
+    @abstractmethod
+    def export_example(self, batch: int) -> Any:
         """A random model input of `batch` rows: what the ONNX export traces."""
-        ...
 
-    def export_checks(self) -> list[torch.Tensor]:
-        """Random inputs the export is checked on, varying every dynamic axis."""
-        ...
+    def export_checks(self) -> list[Any]:
+        """Random inputs the export is checked on, varying every dynamic axis: by default
+        other batch sizes than the example's."""
+        return [self.export_example(1), self.export_example(3)]
+
+
+@runtime_checkable
+class StreamingModality(Protocol):
+    """What a modality with file sources adds, for sources streamed by worker processes
+    (sources/stream.py): picklable decoders from an open file (and a generator in training)
+    to fixed-size arrays, and the step from a decoded batch to the model input (or, in
+    training, to what `views` takes)."""
+
+    stream: StreamSettings
+    workers: int
+
+    def train_decoder(self, plan: ViewPlan) -> Decoder: ...
+
+    def eval_decoder(self) -> Decoder: ...
+
+    def from_decoded(
+        self, outputs: tuple[torch.Tensor, ...], device: torch.device, train: bool
+    ) -> Any: ...

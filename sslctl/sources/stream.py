@@ -17,13 +17,16 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 import numpy as np
 import torch
 
 from sslctl.errors import UserError, first_line
 from sslctl.sources.files import FileSource
+
+if TYPE_CHECKING:
+    from sslctl.specs import StreamSpec
 
 # A decoder turns one open file into fixed-size arrays; rng is None for evaluation (no
 # randomness: centre crops), else the sample's own generator.
@@ -179,30 +182,33 @@ def decoded_batches(
         yield batch
 
 
-DEFAULT_STREAM = {"cache": "auto", "cache_budget_mb": 1024.0, "on_decode_error": "fail"}
+@dataclass(frozen=True)
+class StreamSettings:
+    """How a modality with file sources reads them: a data spec's `StreamSpec` fields, kept
+    by the modality so a saved run reads evaluation data as its recipe said. A modality whose
+    decoder needs more (images: a pixel limit) subclasses it."""
 
+    cache: str = "auto"
+    cache_budget_mb: float = 1024.0
+    on_decode_error: str = "fail"
 
-def stream_settings(data: Any) -> dict:
-    """The data spec's `cache`, `cache_budget_mb` and `on_decode_error` (specs.StreamSpec),
-    and `max_image_pixels` where the modality has it."""
-    settings = {key: getattr(data, key) for key in DEFAULT_STREAM}
-    if hasattr(data, "max_image_pixels"):
-        settings["max_image_pixels"] = data.max_image_pixels
-    return settings
+    @classmethod
+    def of(cls, data: StreamSpec) -> StreamSettings:
+        return cls(data.cache, data.cache_budget_mb, data.on_decode_error)
 
 
 def choose_streaming(
-    source: FileSource, stream: dict, per_item: int, kind: str
+    source: FileSource, stream: StreamSettings, per_item: int, kind: str
 ) -> tuple[bool, str]:
     """(stream?, a line that says which and why). `auto` streams when the decoded set would
     exceed the budget; the training log prints the line, since the choice decides memory use
     and start-up time."""
     size_mb = len(source) * per_item / 2**20
-    if stream["cache"] == "auto":
-        streamed = size_mb > stream["cache_budget_mb"]
-        why = f"decoded ~{size_mb:,.0f} MB, data.cache_budget_mb {stream['cache_budget_mb']:,.0f}"
+    if stream.cache == "auto":
+        streamed = size_mb > stream.cache_budget_mb
+        why = f"decoded ~{size_mb:,.0f} MB, data.cache_budget_mb {stream.cache_budget_mb:,.0f}"
     else:
-        streamed, why = stream["cache"] == "stream", f"data.cache: {stream['cache']}"
+        streamed, why = stream.cache == "stream", f"data.cache: {stream.cache}"
     way = "streamed from disk" if streamed else "decoded into memory"
     return streamed, f"data: {len(source)} {kind} files {way} ({why})"
 
@@ -210,3 +216,22 @@ def choose_streaming(
 def eval_requests(n: int, batch_size: int) -> Iterator[Request]:
     for start in range(0, n, batch_size):
         yield Request(-1, np.arange(start, min(start + batch_size, n)))
+
+
+def decode_all(
+    files: FileSamples, decoder: Decoder, workers: int, on_error: str, report: bool = True
+) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
+    """Every file through `decoder` (a modality's evaluation decoder), stacked on the CPU, and
+    the positions that decoded: the in-memory copy of a small file source, or (report=False:
+    files skipped there are named later, when training reads them) the few samples input
+    statistics are estimated on."""
+    log = DecodeLog(on_error)
+    parts, kept = [], []
+    for batch in decoded_batches(
+        files, decoder, eval_requests(len(files), 256), workers, 0, False, log
+    ):
+        parts.append(batch.outputs)
+        kept.append(batch.kept)
+    if report:
+        log.report()
+    return tuple(torch.cat(p) for p in zip(*parts, strict=True)), torch.cat(kept)

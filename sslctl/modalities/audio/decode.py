@@ -8,20 +8,16 @@ its real length.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 import torch
 
-from sslctl.errors import UserError, first_line
-from sslctl.modalities.folders import open_npz
+from sslctl.errors import first_line
 from sslctl.optional import import_optional
 from sslctl.sources.stream import DecodeError
 
 torchaudio = import_optional("torchaudio", "the audio modality")
-
-AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif"}
 
 
 def resample(wave: torch.Tensor, rate: int, target: int) -> torch.Tensor:
@@ -93,31 +89,3 @@ def pad_stack(waves: list[np.ndarray]) -> np.ndarray:
     for i, w in enumerate(waves):
         out[i, : len(w)] = w
     return out
-
-
-def read_npz(path: Path, rate: int, max_samples: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """x: (N, samples) or (N, channels, samples), float in [-1, 1] or int16; optional y and
-    sample_rate (default: the recipe's rate). NaN in float x marks padding."""
-    arrays = open_npz(path, " of waveforms")
-    x = arrays["x"]
-    if x.ndim == 3:
-        x = x.mean(axis=1)
-    if x.ndim != 2 or x.shape[1] == 0:
-        raise UserError(f"{path}: x must be (N, samples) or (N, channels, samples), got {x.shape}")
-    if np.issubdtype(x.dtype, np.integer):
-        x = x.astype(np.float32) / 32768.0
-    x = x.astype(np.float32)
-    if np.isinf(x).any():
-        raise UserError(f"{path}: x holds infinite samples")
-    valid = ~np.isnan(x)
-    if (valid[:, 1:] & ~valid[:, :-1]).any():  # NaN marks padding after a clip, nothing else
-        raise UserError(f"{path}: x holds NaN inside a clip (NaN may only pad a clip's end)")
-    file_rate = int(arrays["sample_rate"]) if "sample_rate" in arrays else rate
-    if file_rate != rate:
-        x = resample_padded(x, file_rate, rate)
-    if x.shape[1] > max_samples:
-        x = pad_stack([centre_cut(w[~np.isnan(w)], max_samples) for w in x])
-    y = arrays["y"].astype(np.int64) if "y" in arrays else None
-    if y is not None and len(y) != len(x):
-        raise UserError(f"{path}: y has {len(y)} labels for {len(x)} clips")
-    return x, y

@@ -9,98 +9,38 @@ exports take: the log-mel front end and its dataset statistics live inside the e
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import torch
 
-from sslctl.encoders import ENCODERS, Encoder, create_timm_backbone, load_weights
+from sslctl.encoders import ENCODERS
+from sslctl.encoders.base import Encoder
+from sslctl.encoders.timm_encoder import create_timm_backbone, load_weights
 from sslctl.errors import UserError
 from sslctl.modalities.audio.augment import (
     PRESETS,
-    AudioViewParams,
     augment,
     local_window,
     post_normalise,
 )
-from sslctl.modalities.audio.decode import (
-    AUDIO_SUFFIXES,
-    AudioClipDecoder,
-    read_npz,
-    resample_padded,
-)
+from sslctl.modalities.audio.decode import AudioClipDecoder
 from sslctl.modalities.audio.frontend import LogMelFrontEnd
+from sslctl.modalities.audio.read import load_audio
 from sslctl.modalities.audio.spec import AudioAugSpec, AudioDataSpec
 from sslctl.modalities.base import (
+    Modality,
     Samples,
     ViewPlan,
     Views,
     own_backbone,
-    preset_for,
     require_teacher_input,
 )
-from sslctl.sources.files import open_file_source
-from sslctl.sources.stream import (
-    DEFAULT_STREAM,
-    FileSamples,
-    choose_streaming,
-    resolve_workers,
-    stream_settings,
-)
+from sslctl.sources.stream import FileSamples, StreamSettings, decode_all, resolve_workers
 from sslctl.specs import EncoderSpec
 
 STATS_CLIPS = 2000  # clips in memory the normalisation statistics are estimated on
 STATS_STREAMED = 512  # the same for a streamed source, where each clip is a file to decode
 FRONT_END_KEYS = ("sample_rate", "n_fft", "win_length", "hop_length", "n_mels", "f_min", "f_max")
-
-
-def load_audio(
-    spec: str, rate: int, max_samples: int, stream: dict, workers: int | str = "auto"
-) -> Samples:
-    """A file source (folder, list file, shards) is streamed or decoded into memory as
-    `stream["cache"]` says; arrays (.npz, builtin) are always in memory."""
-    source = open_file_source(spec, AUDIO_SUFFIXES, "audio")
-    if source is not None:
-        y = None if source.labels is None else torch.from_numpy(source.labels)
-        streamed, note = choose_streaming(source, stream, max_samples * 4, "audio")
-        samples = Samples(FileSamples(source), y, spec, note)
-        if streamed:
-            return samples
-        from sslctl.engine.feed import decode_all
-
-        reader = _FullClips(rate, max_samples)
-        (x,), kept = decode_all(
-            reader, samples, resolve_workers(workers), stream["on_decode_error"]
-        )
-        longest = int((~torch.isnan(x)).sum(dim=1).max())
-        return Samples(x[:, :longest].contiguous(), None if y is None else y[kept], spec, note)
-    if spec.startswith("builtin:"):
-        from sslctl.datasets.audio_builtin import RATE, load_builtin_audio
-
-        x, y = load_builtin_audio(spec)
-        if rate != RATE:
-            x = resample_padded(x, RATE, rate)
-    else:
-        path = Path(spec)
-        if path.suffix.lower() != ".npz":
-            raise UserError(
-                f"{path}: audio data must be a folder, a list file (.txt, .csv), a folder of "
-                "shards or a .npz file"
-            )
-        x, y = read_npz(path, rate, max_samples)
-    if len(x) == 0:
-        raise UserError(f"{spec}: no clips")
-    return Samples(torch.from_numpy(x), None if y is None else torch.from_numpy(y), spec)
-
-
-class _FullClips:
-    """What decodes a file source into memory: each file's centre `max_samples`, NaN-padded."""
-
-    def __init__(self, rate: int, max_samples: int) -> None:
-        self.decoder = AudioClipDecoder(rate, max_samples, pad=float("nan"))
-
-    def eval_decoder(self) -> AudioClipDecoder:
-        return self.decoder
 
 
 def crop(x: torch.Tensor, clip: int, random: bool) -> torch.Tensor:
@@ -115,7 +55,7 @@ def crop(x: torch.Tensor, clip: int, random: bool) -> torch.Tensor:
     return torch.nan_to_num(out, nan=0.0)
 
 
-class AudioModality:
+class AudioModality(Modality):
     """Built from a data spec for training, or from encoder.json's input spec for a saved run.
     Only the training instance (`for_training`) crops at random."""
 
@@ -127,22 +67,22 @@ class AudioModality:
         "multi-crop": "default",
         "masked": "mae",
     }
+    presets = PRESETS
 
     def __init__(
         self,
         input_spec: dict[str, Any],
         augment_spec: AudioAugSpec | None = None,
         random_crop: bool = False,
-        stream: dict | None = None,
+        stream: StreamSettings | None = None,
         workers: int | str = "auto",
     ) -> None:
         self.input_spec = input_spec
         self.augment_spec = augment_spec or AudioAugSpec()
         self.random_crop = random_crop
-        self.stream = stream or {
-            **DEFAULT_STREAM,
-            "on_decode_error": input_spec.get("on_decode_error", "fail"),
-        }
+        self.stream = stream or StreamSettings(
+            on_decode_error=input_spec.get("on_decode_error", "fail")
+        )
         self.workers = resolve_workers(workers)
         self.rate = int(input_spec["sample_rate"])
         self.clip = int(input_spec["clip_samples"])
@@ -201,11 +141,9 @@ class AudioModality:
         raw = cls(spec, workers=workers)
         g = torch.Generator().manual_seed(0)
         if isinstance(train.x, FileSamples):
-            from sslctl.engine.feed import decode_all
-
             pick = torch.randperm(len(train), generator=g)[:STATS_STREAMED]
             (clips,), _ = decode_all(
-                raw, Samples(train.x[pick], None, train.source), raw.workers, "skip", report=False
+                train.x[pick], raw.eval_decoder(), raw.workers, "skip", report=False
             )
         else:
             pick = torch.randperm(len(train), generator=g)[:STATS_CLIPS]
@@ -214,16 +152,24 @@ class AudioModality:
             logmel = raw.frontend.log_mel(clips)
         spec["mean"] = float(logmel.mean())
         spec["std"] = max(float(logmel.std()), 1e-3)
-        return cls(spec, data.augment, True, stream_settings(data), workers)
+        return cls(spec, data.augment, True, StreamSettings.of(data), workers)
 
     @staticmethod
     def load_training_samples(data: AudioDataSpec, workers: int | str = "auto") -> Samples:
         max_samples = int(round(max(data.max_seconds, data.clip_seconds) * data.sample_rate))
-        return load_audio(data.train, data.sample_rate, max_samples, stream_settings(data), workers)
-
-    def load(self, spec: str) -> Samples:
         return load_audio(
-            spec, self.rate, self.input_spec["max_samples"], self.stream, self.workers
+            data.train, data.sample_rate, max_samples, StreamSettings.of(data), workers
+        )
+
+    @classmethod
+    def from_run(
+        cls, input_spec: dict[str, Any], data: AudioDataSpec, workers: int | str
+    ) -> AudioModality:
+        return cls(input_spec, stream=StreamSettings.of(data), workers=workers)
+
+    def load(self, source: str) -> Samples:
+        return load_audio(
+            source, self.rate, self.input_spec["max_samples"], self.stream, self.workers
         )
 
     def batch(self, samples: Samples, index: torch.Tensor, device: torch.device) -> torch.Tensor:
@@ -241,18 +187,11 @@ class AudioModality:
     ) -> torch.Tensor:
         return outputs[0].to(device, non_blocking=True)
 
-    def check_views(self, plan: ViewPlan) -> None:
-        """Refuse views this data cannot make before the run writes anything."""
-        self._params(plan.kind)
-
-    def _params(self, kind: str) -> AudioViewParams:
-        return preset_for(self.augment_spec, kind, self.view_kinds, PRESETS)
-
     def views(self, x: torch.Tensor, plan: ViewPlan) -> Views:
         frontend = self.frontend.to(x.device)
         spec = frontend(x)
         scale = float(self.input_spec.get("std", 1.0))
-        params = self._params(plan.kind)
+        params = self.view_params(plan.kind)
         views = [augment(spec, params, scale) for _ in range(plan.n_global)]
         n_local = (
             plan.n_local if self.augment_spec.local_crops is None else self.augment_spec.local_crops
@@ -289,6 +228,3 @@ class AudioModality:
 
     def export_example(self, batch: int) -> torch.Tensor:
         return (torch.rand(batch, self.clip) * 2 - 1) * 0.5
-
-    def export_checks(self) -> list[torch.Tensor]:
-        return [self.export_example(1), self.export_example(3)]

@@ -10,6 +10,8 @@ from pydantic import Field
 from sslctl.modalities import MODALITIES
 from sslctl.specs import Scale, Spec, StreamSpec, Strict
 
+AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif"})
+
 
 class AudioAugSpec(Strict):
     """Overrides of the audio augmentation preset; unset fields keep the preset's value."""
@@ -53,6 +55,12 @@ class AudioAugSpec(Strict):
 @MODALITIES.register("audio")
 class AudioDataSpec(StreamSpec):
     modality_class: ClassVar[str] = "sslctl.modalities.audio.modality:AudioModality"
+    # what the registry tells doctor and pack without importing the modality: the module
+    # of its builtin sets (NAMES, source_checks), its file suffixes, and the function that
+    # writes its array sources as files for `sslctl pack` (None: nothing to pack)
+    builtin: ClassVar[str] = "sslctl.modalities.audio.builtin"
+    file_suffixes: ClassVar[frozenset[str]] = AUDIO_SUFFIXES
+    packer: ClassVar[str | None] = "sslctl.modalities.audio.read:pack_arrays"
     modality: Literal["audio"] = Field(description="Data modality.")
     train: Spec = Field(
         description="Training audio: folder of wav/flac/ogg (optional class subfolders), list "

@@ -11,16 +11,16 @@ encoder; views are made on the training device by `graph_augment`.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import torch
 
-from sslctl.encoders import Encoder
+from sslctl.encoders.base import Encoder
 from sslctl.encoders.gnn import GraphNormalize
 from sslctl.errors import UserError
-from sslctl.graphs import GraphBatch, GraphSet, NodeSet, concat_batches, segment_ids
+from sslctl.graphs import GraphBatch, GraphSet, NodeSet, concat_batches
 from sslctl.modalities.base import (
+    Modality,
     Samples,
     ViewPlan,
     Views,
@@ -36,101 +36,11 @@ from sslctl.modalities.graph.augment import (
     keep_nodes,
     subgraph_keep,
 )
-from sslctl.modalities.graph.read import (
-    from_union,
-    node_samples,
-    read_arrays,
-    read_folder,
-    read_tu,
-)
+from sslctl.modalities.graph.read import load_graphs, symmetrize
 from sslctl.modalities.graph.spec import GraphAugSpec, GraphDataSpec
 from sslctl.specs import EncoderSpec
 
 LOCAL_SUBGRAPH = 0.3  # share of each graph's nodes a local (multi-crop) view keeps
-SPLITS = ("train", "test")
-
-
-def symmetrize(graphs: GraphSet) -> GraphSet:
-    """Every edge in both directions, duplicates dropped, edges sorted within each graph."""
-    n_edges = graphs.edge_index.shape[1]
-    if n_edges == 0:
-        return graphs
-    graph = segment_ids(graphs.edge_ptr, n_edges)
-    both = torch.cat([graphs.edge_index, graphs.edge_index.flip(0)], 1)
-    graph = torch.cat([graph, graph])
-    m = int((graphs.node_ptr[1:] - graphs.node_ptr[:-1]).max())
-    keys = torch.unique(graph * m * m + both[0] * m + both[1])
-    graph, rest = keys // (m * m), keys % (m * m)
-    edge_ptr = torch.zeros_like(graphs.edge_ptr)
-    edge_ptr[1:] = torch.bincount(graph, minlength=len(graphs)).cumsum(0)
-    edges = torch.stack([rest // m, rest % m])
-    return GraphSet(graphs.x, edges, graphs.node_ptr, edge_ptr, None)
-
-
-PYG_CLASSES = ("TUDataset",)  # torch_geometric datasets whose raw files sslctl reads itself
-
-
-def _pyg(spec: str) -> tuple[GraphSet | NodeSet, torch.Tensor | None]:
-    """`pyg:TUDataset:ROOT:NAME`: a torch_geometric TU dataset already on disk, read from its
-    raw text files (ROOT/NAME/raw/NAME_*.txt) by sslctl's TU reader. torch_geometric itself is
-    never called: its datasets unpickle `processed/*.pt` (pre_transform.pt, pre_filter.pt,
-    data.pt), so anyone able to write the folder could run code as the user. Processed files
-    are ignored, and other dataset classes (whose raw files may themselves be pickles, as
-    Planetoid's are) are refused."""
-    parts = spec.split(":", 3)
-    if len(parts) < 4 or not parts[2] or not parts[3]:
-        raise UserError(f"{spec}: expected pyg:TUDataset:ROOT:NAME, e.g. pyg:TUDataset:data:MUTAG")
-    if parts[1] not in PYG_CLASSES:
-        raise UserError(
-            f"{spec}: pyg:{parts[1]} is not read (allowed: {', '.join(PYG_CLASSES)}, whose "
-            "raw text files sslctl reads itself; other datasets can be exported to .npz/.pt)"
-        )
-    name = parts[3]
-    if Path(name).name != name or name in (".", ".."):
-        raise UserError(f"{spec}: NAME must be a folder name, got {name!r}")
-    raw = Path(parts[2]) / name / "raw"
-    if not (raw / f"{name}_A.txt").is_file():
-        raise UserError(f"{spec}: {raw / f'{name}_A.txt'} not found; sslctl never downloads")
-    return read_tu(raw, name)
-
-
-def _builtin(spec: str) -> tuple[GraphSet | NodeSet, torch.Tensor | None]:
-    from sslctl.datasets.graph_builtin import load_builtin_graphs
-
-    name, arrays, split = load_builtin_graphs(spec)
-    if name == "karate":
-        graph, y = from_union(arrays["x"], arrays["edge_index"], None, arrays["y"], spec)
-        return node_samples(graph, y, arrays, split, spec)
-    t = {k: torch.from_numpy(v) for k, v in arrays.items()}
-    graphs = GraphSet(t["x"], t["edge_index"].long(), t["node_ptr"], t["edge_ptr"])
-    return graphs, t["y"]
-
-
-def load_graphs(spec: str, undirected: bool) -> Samples:
-    if spec.startswith("builtin:"):
-        data, y = _builtin(spec)
-    elif spec.startswith("pyg:"):
-        data, y = _pyg(spec)
-    else:
-        path, split = Path(spec), None
-        head, _, tail = spec.rpartition(":")
-        if not path.exists() and tail in SPLITS and Path(head).exists():
-            path, split = Path(head), tail
-        if path.is_dir():
-            data, y = read_folder(path, split)
-        elif not path.is_file():
-            raise UserError(f"{path}: graph data not found")
-        elif path.suffix.lower() in (".npz", ".pt"):
-            data, y = read_arrays(path, split)
-        else:
-            raise UserError(f"{path}: graph data must be .npz, .pt or a folder")
-    if undirected:
-        data = (
-            NodeSet(symmetrize(data.graph), data.nodes)
-            if isinstance(data, NodeSet)
-            else (symmetrize(data))
-        )
-    return Samples(data, y, spec)
 
 
 def _random_graphs(sizes: list[int], features: int, gen: torch.Generator) -> GraphSet:
@@ -152,7 +62,7 @@ def _random_graphs(sizes: list[int], features: int, gen: torch.Generator) -> Gra
     )
 
 
-class GraphModality:
+class GraphModality(Modality):
     """Built from a data spec for training, or from encoder.json's input spec for a saved run."""
 
     # "level": the preset named after the data's level (graph or node)
@@ -163,6 +73,7 @@ class GraphModality:
         "masked": "none",
         "graph-perturbation": "graphcl",
     }
+    presets = PRESETS
 
     def __init__(
         self, input_spec: dict[str, Any], augment_spec: GraphAugSpec | None = None
@@ -204,14 +115,16 @@ class GraphModality:
         """Held in memory: `workers` is not used."""
         return load_graphs(data.train, data.undirected)
 
-    def load(self, spec: str) -> Samples:
-        samples = load_graphs(spec, self.undirected)
+    def load(self, source: str) -> Samples:
+        samples = load_graphs(source, self.undirected)
         level = "node" if isinstance(samples.x, NodeSet) else "graph"
         if level != self.level:
-            raise UserError(f"{spec}: {level}-level data; the encoder was trained on {self.level}s")
+            raise UserError(
+                f"{source}: {level}-level data; the encoder was trained on {self.level}s"
+            )
         if samples.x.num_features != self.features:
             raise UserError(
-                f"{spec}: nodes have {samples.x.num_features} features; the encoder was "
+                f"{source}: nodes have {samples.x.num_features} features; the encoder was "
                 f"trained on {self.features}"
             )
         return samples
@@ -219,11 +132,9 @@ class GraphModality:
     def batch(self, samples: Samples, index: torch.Tensor, device: torch.device) -> GraphBatch:
         return samples.x[index].union().to(device)
 
-    def check_views(self, plan: ViewPlan) -> None:
-        """Refuse views this data cannot make before the run writes anything."""
-        self._params(plan.kind)
-
-    def _params(self, kind: str) -> GraphViewParams:
+    def view_params(self, kind: str) -> GraphViewParams:
+        """The preset named after the data's level where the kind says so; node-level data
+        refuses perturbations that need many graphs."""
         a = self.augment_spec
         kinds = {k: self.level if v == "level" else v for k, v in self.view_kinds.items()}
         params = preset_for(a, kind, kinds, PRESETS)
@@ -243,7 +154,7 @@ class GraphModality:
         (GraphCL's subgraph augmentation, at the scale of DINO's local crops, which cover
         5-40% of an image); at node level every node must stay, so local views are further
         global-style views."""
-        params = self._params(plan.kind)
+        params = self.view_params(plan.kind)
         mean = self.mean.to(g.x.device)
         views = [augment(g, params, mean) for _ in range(plan.n_global + plan.n_local)]
         if self.level == "graph":

@@ -1,4 +1,5 @@
-"""Readers for graph sources. Each returns a `GraphSet` (many graphs, a label each) or a
+"""Every graph source loader (`load_graphs`): builtin sets, torch_geometric TU folders on
+disk, and the readers below. Each returns a `GraphSet` (many graphs, a label each) or a
 `NodeSet` (one graph, labels on nodes) plus labels, after checking the indices: a bad edge
 index is reported with the file and the problem, never turned into a silent wrong graph.
 
@@ -20,7 +21,8 @@ import numpy as np
 import torch
 
 from sslctl.errors import UserError, first_line
-from sslctl.graphs import GraphSet, NodeSet
+from sslctl.graphs import GraphSet, NodeSet, segment_ids
+from sslctl.modalities.base import Samples
 
 Labels = torch.Tensor | None
 MAX_DEGREE_FEATURE = 64  # degree one-hot width for featureless graphs (as GIN on IMDB)
@@ -120,7 +122,7 @@ def from_union(
 
 def _read_arrays(path: Path) -> dict[str, np.ndarray]:
     if path.suffix == ".npz":
-        from sslctl.modalities.folders import open_npz
+        from sslctl.sources.npz import open_npz
 
         return dict(open_npz(path))
     from sslctl.io.weights import safe_torch_load
@@ -268,3 +270,91 @@ def read_folder(folder: Path, split: str | None) -> tuple[GraphSet | NodeSet, La
         f"{folder}: not a graph folder (expected NAME_A.txt of the TU format, or edges.txt "
         "with optional features.txt and labels.txt)"
     )
+
+
+SPLITS = ("train", "test")
+
+
+def symmetrize(graphs: GraphSet) -> GraphSet:
+    """Every edge in both directions, duplicates dropped, edges sorted within each graph."""
+    n_edges = graphs.edge_index.shape[1]
+    if n_edges == 0:
+        return graphs
+    graph = segment_ids(graphs.edge_ptr, n_edges)
+    both = torch.cat([graphs.edge_index, graphs.edge_index.flip(0)], 1)
+    graph = torch.cat([graph, graph])
+    m = int((graphs.node_ptr[1:] - graphs.node_ptr[:-1]).max())
+    keys = torch.unique(graph * m * m + both[0] * m + both[1])
+    graph, rest = keys // (m * m), keys % (m * m)
+    edge_ptr = torch.zeros_like(graphs.edge_ptr)
+    edge_ptr[1:] = torch.bincount(graph, minlength=len(graphs)).cumsum(0)
+    edges = torch.stack([rest // m, rest % m])
+    return GraphSet(graphs.x, edges, graphs.node_ptr, edge_ptr, None)
+
+
+PYG_CLASSES = ("TUDataset",)  # torch_geometric datasets whose raw files sslctl reads itself
+
+
+def _pyg(source: str) -> tuple[GraphSet | NodeSet, torch.Tensor | None]:
+    """`pyg:TUDataset:ROOT:NAME`: a torch_geometric TU dataset already on disk, read from its
+    raw text files (ROOT/NAME/raw/NAME_*.txt) by sslctl's TU reader. torch_geometric itself is
+    never called: its datasets unpickle `processed/*.pt` (pre_transform.pt, pre_filter.pt,
+    data.pt), so anyone able to write the folder could run code as the user. Processed files
+    are ignored, and other dataset classes (whose raw files may themselves be pickles, as
+    Planetoid's are) are refused."""
+    parts = source.split(":", 3)
+    if len(parts) < 4 or not parts[2] or not parts[3]:
+        raise UserError(
+            f"{source}: expected pyg:TUDataset:ROOT:NAME, e.g. pyg:TUDataset:data:MUTAG"
+        )
+    if parts[1] not in PYG_CLASSES:
+        raise UserError(
+            f"{source}: pyg:{parts[1]} is not read (allowed: {', '.join(PYG_CLASSES)}, whose "
+            "raw text files sslctl reads itself; other datasets can be exported to .npz/.pt)"
+        )
+    name = parts[3]
+    if Path(name).name != name or name in (".", ".."):
+        raise UserError(f"{source}: NAME must be a folder name, got {name!r}")
+    raw = Path(parts[2]) / name / "raw"
+    if not (raw / f"{name}_A.txt").is_file():
+        raise UserError(f"{source}: {raw / f'{name}_A.txt'} not found; sslctl never downloads")
+    return read_tu(raw, name)
+
+
+def _builtin(source: str) -> tuple[GraphSet | NodeSet, torch.Tensor | None]:
+    from sslctl.modalities.graph.builtin import load_builtin_graphs
+
+    name, arrays, split = load_builtin_graphs(source)
+    if name == "karate":
+        graph, y = from_union(arrays["x"], arrays["edge_index"], None, arrays["y"], source)
+        return node_samples(graph, y, arrays, split, source)
+    t = {k: torch.from_numpy(v) for k, v in arrays.items()}
+    graphs = GraphSet(t["x"], t["edge_index"].long(), t["node_ptr"], t["edge_ptr"])
+    return graphs, t["y"]
+
+
+def load_graphs(source: str, undirected: bool) -> Samples:
+    if source.startswith("builtin:"):
+        data, y = _builtin(source)
+    elif source.startswith("pyg:"):
+        data, y = _pyg(source)
+    else:
+        path, split = Path(source), None
+        head, _, tail = source.rpartition(":")
+        if not path.exists() and tail in SPLITS and Path(head).exists():
+            path, split = Path(head), tail
+        if path.is_dir():
+            data, y = read_folder(path, split)
+        elif not path.is_file():
+            raise UserError(f"{path}: graph data not found")
+        elif path.suffix.lower() in (".npz", ".pt"):
+            data, y = read_arrays(path, split)
+        else:
+            raise UserError(f"{path}: graph data must be .npz, .pt or a folder")
+    if undirected:
+        data = (
+            NodeSet(symmetrize(data.graph), data.nodes)
+            if isinstance(data, NodeSet)
+            else (symmetrize(data))
+        )
+    return Samples(data, y, source)

@@ -10,6 +10,8 @@ from pydantic import Field
 from sslctl.modalities import MODALITIES
 from sslctl.specs import Scale, Spec, StreamSpec, Strict
 
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"})
+
 
 class ImageAugSpec(Strict):
     """Overrides of the method's augmentation preset; unset fields keep the preset's value."""
@@ -32,6 +34,12 @@ class ImageAugSpec(Strict):
 @MODALITIES.register("image")
 class ImageDataSpec(StreamSpec):
     modality_class: ClassVar[str] = "sslctl.modalities.image.modality:ImageModality"
+    # what the registry tells doctor and pack without importing the modality: the module
+    # of its builtin sets (NAMES, source_checks), its file suffixes, and the function that
+    # writes its array sources as files for `sslctl pack` (None: nothing to pack)
+    builtin: ClassVar[str] = "sslctl.modalities.image.builtin"
+    file_suffixes: ClassVar[frozenset[str]] = IMAGE_SUFFIXES
+    packer: ClassVar[str | None] = "sslctl.modalities.image.read:pack_arrays"
     modality: Literal["image"] = Field(description="Data modality.")
     train: Spec = Field(
         description="Training data: folder (optional class subfolders), list file (.txt one "

@@ -10,30 +10,28 @@ encoder, so exports take raw series of any length. Views are made on the trainin
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import torch
 
-from sslctl.encoders import Encoder
+from sslctl.encoders.base import Encoder
 from sslctl.encoders.series_base import SeriesNormalize
 from sslctl.errors import UserError
 from sslctl.modalities.base import (
+    Modality,
     Samples,
     ViewPlan,
     Views,
     own_backbone,
-    preset_for,
     require_teacher_input,
 )
 from sslctl.modalities.timeseries.augment import (
     PRESETS,
     OverlappingCrops,
-    SeriesViewParams,
     augment,
     overlapping_crops,
 )
-from sslctl.modalities.timeseries.read import TEXT_SUFFIXES, read_array, read_ts, read_ucr_text
+from sslctl.modalities.timeseries.read import load_series, split_long
 from sslctl.modalities.timeseries.spec import SeriesAugSpec, TimeSeriesDataSpec
 from sslctl.specs import EncoderSpec
 
@@ -49,43 +47,7 @@ def nan_pad_cat(parts: list[torch.Tensor]) -> torch.Tensor:
     return torch.cat(pad)
 
 
-def load_series(spec: str) -> Samples:
-    if spec.startswith("builtin:"):
-        from sslctl.datasets.series_builtin import load_builtin_series
-
-        x, y = load_builtin_series(spec)
-    else:
-        path = Path(spec)
-        if not path.is_file():
-            problem = "is a folder; give a file" if path.is_dir() else "data file not found"
-            raise UserError(f"{path}: {problem}")
-        suffix = path.suffix.lower()
-        if suffix in (".npy", ".npz"):
-            x, y = read_array(path)
-        elif suffix in TEXT_SUFFIXES:
-            x, y = read_ucr_text(path)
-        elif suffix == ".ts":
-            x, y = read_ts(path)
-        else:
-            raise UserError(f"{path}: time-series data must be .npy, .npz, .csv, .tsv, .txt or .ts")
-    return Samples(torch.from_numpy(x), None if y is None else torch.from_numpy(y), spec)
-
-
-def split_long(samples: Samples, max_length: int) -> Samples:
-    """Cut series longer than max_length into consecutive sections (the last NaN-padded) and
-    drop sections with nothing observed, as TS2Vec does with max_train_length."""
-    x = samples.x
-    n_sec = -(-x.shape[2] // max_length)
-    if n_sec <= 1:
-        return samples
-    pad = n_sec * max_length - x.shape[2]
-    x = torch.nn.functional.pad(x, (0, pad), value=float("nan"))
-    x = x.unflatten(2, (n_sec, max_length)).permute(0, 2, 1, 3).flatten(0, 1)
-    keep = ~torch.isnan(x).all(dim=2).all(dim=1)
-    return Samples(x[keep].contiguous(), None, samples.source)
-
-
-class TimeSeriesModality:
+class TimeSeriesModality(Modality):
     """Built from a data spec for training, or from encoder.json's input spec for a saved run."""
 
     export_axes = {0: "batch", 2: "time"}
@@ -96,6 +58,7 @@ class TimeSeriesModality:
         "masked": "masked",
         "overlapping-crops": "ts2vec",
     }
+    presets = PRESETS
 
     def __init__(
         self, input_spec: dict[str, Any], augment_spec: SeriesAugSpec | None = None
@@ -133,11 +96,11 @@ class TimeSeriesModality:
         samples = load_series(data.train)
         return split_long(samples, data.max_length) if data.max_length else samples
 
-    def load(self, spec: str) -> Samples:
-        samples = load_series(spec)
+    def load(self, source: str) -> Samples:
+        samples = load_series(source)
         if samples.x.shape[1] != self.channels:
             raise UserError(
-                f"{spec}: series have {samples.x.shape[1]} channels; the encoder was trained on "
+                f"{source}: series have {samples.x.shape[1]} channels; the encoder was trained on "
                 f"{self.channels}"
             )
         return samples
@@ -145,15 +108,8 @@ class TimeSeriesModality:
     def batch(self, samples: Samples, index: torch.Tensor, device: torch.device) -> torch.Tensor:
         return samples.x[index].to(device, non_blocking=True)
 
-    def check_views(self, plan: ViewPlan) -> None:
-        """Refuse views this data cannot make before the run writes anything."""
-        self._params(plan.kind)
-
-    def _params(self, kind: str) -> SeriesViewParams:
-        return preset_for(self.augment_spec, kind, self.view_kinds, PRESETS)
-
     def views(self, x: torch.Tensor, plan: ViewPlan) -> Views:
-        params = self._params(plan.kind)
+        params = self.view_params(plan.kind)
         if params.overlap_crops:
             pair = overlapping_crops(x)
             rest = replace(params, crop_scale=(1.0, 1.0))

@@ -56,6 +56,12 @@ class SeriesAugSpec(Strict):
 @MODALITIES.register("timeseries")
 class TimeSeriesDataSpec(Strict):
     modality_class: ClassVar[str] = "sslctl.modalities.timeseries.modality:TimeSeriesModality"
+    # what the registry tells doctor and pack without importing the modality: the module
+    # of its builtin sets (NAMES, source_checks), its file suffixes, and the function that
+    # writes its array sources as files for `sslctl pack` (None: nothing to pack)
+    builtin: ClassVar[str] = "sslctl.modalities.timeseries.builtin"
+    file_suffixes: ClassVar[frozenset[str]] = frozenset()
+    packer: ClassVar[str | None] = None
     modality: Literal["timeseries"] = Field(description="Data modality.")
     train: Spec = Field(
         description="Training series: .npy/.npz with x (N, C, T) [and y], a UCR-layout "

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sslctl.datasets import SourceCheck
-from sslctl.datasets.builtin import parse_builtin
 from sslctl.errors import UserError
 from sslctl.optional import install_hint
+from sslctl.sources.builtin import SourceCheck, parse_builtin
 
 # The sets DATASETS.md lists; any other NAME with NAME_TRAIN.ts in aeon's folder works too.
 DOCUMENTED = ["GunPoint", "ArrowHead", "ItalyPowerDemand", "BasicMotions", "JapaneseVowels"]
@@ -53,7 +52,7 @@ def source_checks() -> list[SourceCheck]:
 
 def load_builtin_series(spec: str) -> tuple[np.ndarray, np.ndarray | None]:
     """`builtin:NAME[:split]` -> (x (N, C, T) float32 NaN-padded, y int64)."""
-    from sslctl.modalities.timeseries.read import read_ts
+    from sslctl.modalities.timeseries.formats import read_ts
 
     name, split = parse_builtin(spec, available(), "time-series")
     return read_ts(aeon_data_dir() / name / f"{name}_{split.upper()}.ts")

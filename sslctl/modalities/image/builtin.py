@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sslctl.datasets import SourceCheck
 from sslctl.errors import UserError
+from sslctl.sources.builtin import SourceCheck, parse_builtin
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_FIX = "sudo apt-get install -y dataset-fashion-mnist"
@@ -63,6 +63,7 @@ def _fashion(split: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 LOADERS = {"digits": _digits, "fashion-mnist": _fashion}
+NAMES = list(LOADERS)
 
 
 def source_checks() -> list[SourceCheck]:
@@ -77,18 +78,6 @@ def source_checks() -> list[SourceCheck]:
         if not missing
         else SourceCheck("fashion-mnist", False, f"{missing[0]} missing", FASHION_FIX),
     ]
-
-
-def parse_builtin(spec: str, names: list[str], kind: str) -> tuple[str, str]:
-    """`builtin:NAME[:split]` -> (NAME, split), split defaulting to train; UserError otherwise."""
-    parts = spec.split(":")
-    name = parts[1] if len(parts) > 1 else ""
-    split = parts[2] if len(parts) > 2 else "train"
-    if name not in names:
-        raise UserError(f"{spec}: unknown builtin {kind} dataset; valid: {', '.join(names)}")
-    if split not in ("train", "test"):
-        raise UserError(f"{spec}: split must be train or test, got {split!r}")
-    return name, split
 
 
 def load_builtin_images(spec: str) -> tuple[np.ndarray, np.ndarray]:

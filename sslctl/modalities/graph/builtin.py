@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from sslctl.cache import cache_dir
-from sslctl.datasets import SourceCheck
-from sslctl.datasets.builtin import load_builtin_images, parse_builtin
-from sslctl.datasets.builtin import source_checks as image_source_checks
 from sslctl.io.atomic import save_npz
+from sslctl.modalities.image.builtin import load_builtin_images
+from sslctl.modalities.image.builtin import source_checks as image_source_checks
 from sslctl.optional import import_optional, install_hint
+from sslctl.sources.builtin import SourceCheck, parse_builtin
 
 NAMES = ["karate", "digits-superpixels", "fashion-mnist-superpixels"]
 CACHE_VERSION = "v1"  # bump when the graph construction changes

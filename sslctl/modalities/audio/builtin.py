@@ -27,11 +27,10 @@ from pathlib import Path
 import numpy as np
 
 from sslctl.cache import cache_dir
-from sslctl.datasets import SourceCheck
-from sslctl.datasets.builtin import parse_builtin
 from sslctl.errors import UserError
 from sslctl.io.atomic import save_npz
 from sslctl.optional import import_optional
+from sslctl.sources.builtin import SourceCheck, parse_builtin
 
 RATE = 16000
 CLIP = RATE  # 1 s
@@ -200,6 +199,7 @@ def _make_gm_instruments(path: Path) -> None:
 
 CACHE_VERSION = {"spoken-digits": "v1", "gm-instruments": "v2"}  # bump when a maker changes
 MAKERS = {"spoken-digits": _make_spoken_digits, "gm-instruments": _make_gm_instruments}
+NAMES = list(MAKERS)
 
 
 def _cache_path(name: str) -> Path:

@@ -1,4 +1,4 @@
-"""File sources shared by the modalities: files by suffix, labels from class subfolders, .npz."""
+"""The .npz array source every modality reads: checked, never unpickled."""
 
 from __future__ import annotations
 
@@ -7,23 +7,6 @@ from pathlib import Path
 import numpy as np
 
 from sslctl.errors import UserError, first_line
-
-
-def list_files(root: Path, suffixes: set[str], kind: str) -> list[Path]:
-    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
-    if not files:
-        raise UserError(f"{root}: no {kind} files ({', '.join(sorted(suffixes))}) found")
-    return files
-
-
-def folder_labels(root: Path, files: list[Path]) -> np.ndarray | None:
-    """Class index from each file's first subfolder (sorted names); None when any file sits
-    directly in `root`, i.e. the folder is unlabelled."""
-    if any(p.parent == root for p in files):
-        return None
-    classes = sorted({p.relative_to(root).parts[0] for p in files})
-    index = {c: i for i, c in enumerate(classes)}
-    return np.array([index[p.relative_to(root).parts[0]] for p in files], dtype=np.int64)
 
 
 def open_npz(path: Path, x_meaning: str = "") -> dict[str, np.ndarray]:
