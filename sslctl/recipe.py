@@ -110,13 +110,17 @@ class Recipe(Strict):
         Only the recipe's own modality is imported, so its libraries alone are needed."""
         from sslctl.methods import METHODS
         from sslctl.modalities import get_modality
-        from sslctl.modalities.base import view_kind_refusal
+        from sslctl.modalities.base import preset_refusal, view_kind_refusal
 
         kind = METHODS.get(self.method.name).view_plan.kind
         makes = get_modality(self.data.modality).view_kinds
         refusal = view_kind_refusal(self.method.name, kind, self.data.modality, makes)
         if refusal:
             raise PydanticCustomError("method_modality", refusal)
+        modality = get_modality(self.data.modality)
+        refusal = preset_refusal(kind, self.data.augment.preset, modality.kind_presets)
+        if refusal:
+            raise PydanticCustomError("preset_kind", refusal)
         return self
 
 
@@ -172,6 +176,8 @@ def _describe(err: dict) -> str:
         return f"{path}: required field missing"
     if kind == "method_modality":
         return f"method.name: {err['msg']}"
+    if kind == "preset_kind":
+        return f"data.augment.preset: {err['msg']}"
     bounds = {"greater_than": "> {gt}", "greater_than_equal": ">= {ge}", "less_than": "< {lt}"}
     bounds["less_than_equal"] = "<= {le}"
     if kind in bounds:

@@ -156,7 +156,7 @@ def wrap(module: nn.Module) -> nn.parallel.DistributedDataParallel:
 def _frozen_names(module: nn.Module) -> list[str]:
     """Parameters and buffers of the frozen submodules (EMA teachers, a distillation teacher,
     TS2Vec's weight average): they stay outside DDP. Inside it, BYOL's and DINO's gradients
-    under DDP differed from one process's (tests/test_ddp.py)."""
+    under DDP differed from one process's (tests/engine/test_ddp.py)."""
     names = []
     for prefix, sub in module.named_modules():
         params = list(sub.parameters())

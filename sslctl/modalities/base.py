@@ -66,6 +66,26 @@ def view_kind_refusal(method: str, kind: str, modality: str, makes: Iterable[str
     )
 
 
+def preset_refusal(
+    kind: str, preset: str | None, kind_presets: dict[str, tuple[str, ...]]
+) -> str | None:
+    """The one line refusing a recipe's preset that contradicts the method's view kind, or
+    None. The kind chooses how views are built; a preset only tunes that builder, so a kind
+    that only some presets serve refuses the others, and such a preset serves only its kinds."""
+    if preset is None:
+        return None
+    allowed = kind_presets.get(kind)
+    if allowed is not None and preset not in allowed:
+        return (
+            f"{preset} cannot make the {kind} views the method needs ({VIEW_KINDS[kind]}); "
+            f"use {' or '.join(allowed)}, or leave it unset"
+        )
+    serves = [other for other, presets in kind_presets.items() if preset in presets]
+    if serves and kind not in serves:
+        return f"{preset} makes only {' and '.join(serves)} views; the method needs {kind} views"
+    return None
+
+
 class Views(list):
     """One step's views, the global ones first, with the modality's `concat`: what joins
     several of its model inputs into one (a tensor cat for images and spectrograms, NaN
@@ -152,6 +172,8 @@ class Modality(ABC):
     view_kinds: ClassVar[dict[str, str]]
     # preset name -> view parameters (a dataclass the augment spec's set fields override)
     presets: ClassVar[dict[str, Any]]
+    # view kinds only some presets can make -> those presets (see `preset_refusal`)
+    kind_presets: ClassVar[dict[str, tuple[str, ...]]] = {}
     # input axes left dynamic in the ONNX export; one dict per field for NamedTuple inputs
     export_axes: ClassVar[dict[int, str] | tuple[dict[int, str], ...]]
 

@@ -27,7 +27,6 @@ class SeriesViewParams:
     time_masks: int = 0  # spans of timesteps marked missing
     time_mask_width: float = 0.0  # largest span, as a fraction of the length
     permute_segments: int = 0  # split into 2..N segments and shuffle them; 0 = off
-    overlap_crops: bool = False  # TS2Vec: two crops sharing a random overlapping segment
 
 
 PRESETS: dict[str, SeriesViewParams] = {
@@ -40,9 +39,10 @@ PRESETS: dict[str, SeriesViewParams] = {
         time_masks=1,
         time_mask_width=0.1,
     ),
-    # TS2Vec (Yue et al. 2022): contextual consistency from overlapping crops only; its
-    # timestamp masking happens inside the encoder, on the projected input.
-    "ts2vec": SeriesViewParams(overlap_crops=True),
+    # TS2Vec (Yue et al. 2022): contextual consistency from overlapping crops only (the
+    # overlapping-crops view kind cuts them); its timestamp masking happens inside the
+    # encoder, on the projected input.
+    "ts2vec": SeriesViewParams(),
     "masked": SeriesViewParams(),
     "none": SeriesViewParams(),
 }

@@ -59,6 +59,7 @@ class TimeSeriesModality(Modality):
         "overlapping-crops": "ts2vec",
     }
     presets = PRESETS
+    kind_presets = {"overlapping-crops": ("ts2vec",)}
 
     def __init__(
         self, input_spec: dict[str, Any], augment_spec: SeriesAugSpec | None = None
@@ -110,7 +111,7 @@ class TimeSeriesModality(Modality):
 
     def views(self, x: torch.Tensor, plan: ViewPlan) -> Views:
         params = self.view_params(plan.kind)
-        if params.overlap_crops:
+        if plan.kind == "overlapping-crops":
             pair = overlapping_crops(x)
             rest = replace(params, crop_scale=(1.0, 1.0))
             return OverlappingCrops([augment(v, rest) for v in pair], pair.overlap)

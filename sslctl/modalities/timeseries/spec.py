@@ -48,9 +48,6 @@ class SeriesAugSpec(Strict):
     permute_segments: int | None = Field(
         None, ge=0, le=64, description="Shuffle 2..N equal segments per series (0: off)."
     )
-    overlap_crops: bool | None = Field(
-        None, description="TS2Vec's two crops around a shared random segment."
-    )
 
 
 @MODALITIES.register("timeseries")

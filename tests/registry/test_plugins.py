@@ -1,5 +1,5 @@
-"""Plugins: a package outside sslctl (tests/plugin, found through its .dist-info entry points
-on PYTHONPATH, as `pip install` would place it) adds a method and a coreset strategy, which
+"""Plugins: a package outside sslctl (tests/registry/plugin, found through its .dist-info entry
+points on PYTHONPATH, as `pip install` would place it) adds a method and a coreset strategy, which
 then appear in the schema, `recipe list`, `--help` and error messages, and run."""
 
 from __future__ import annotations

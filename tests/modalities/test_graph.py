@@ -23,7 +23,7 @@ from sslctl.modalities.graph.augment import GraphViewParams, augment, keep_nodes
 from sslctl.modalities.graph.modality import GraphModality
 from sslctl.modalities.graph.read import load_graphs, read_folder, symmetrize
 from tests.conftest import cli, one_line_exit_2, small_recipe
-from tests.tu_folder import write_tu_folder
+from tests.modalities.tu_folder import write_tu_folder
 
 
 def toy_set() -> GraphSet:

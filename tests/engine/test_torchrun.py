@@ -16,7 +16,7 @@ from safetensors.torch import load_file
 
 from tests.conftest import FAST_ENCODER, ROOT, cli, process_command, small_recipe
 
-ENTRY = str(ROOT / "tests" / "torchrun_entry.py")
+ENTRY = str(ROOT / "tests" / "engine" / "torchrun_entry.py")
 
 
 def _port() -> int:
@@ -32,7 +32,7 @@ def _env(**extra: str) -> dict:
 
 
 def torchrun(args: list, nproc: int, env: dict, nnodes: int = 1, rdzv: str = "", **popen):
-    """One torchrun agent running tests/torchrun_entry.py with `args` (the sslctl CLI)."""
+    """One torchrun agent running tests/engine/torchrun_entry.py with `args` (the sslctl CLI)."""
     command = [sys.executable, "-m", "torch.distributed.run", f"--nproc-per-node={nproc}"]
     if nnodes > 1:
         command += [f"--nnodes={nnodes}", "--rdzv-backend=c10d", f"--rdzv-endpoint={rdzv}"]

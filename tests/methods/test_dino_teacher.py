@@ -13,7 +13,7 @@ import yaml
 from sslctl.engine.checkpoint import load_checkpoint
 from sslctl.io.weights import load_weights_file
 from tests.conftest import cli
-from tests.test_matrix import PARAMS, _graphs
+from tests.methods.test_matrix import PARAMS, _graphs
 
 
 def _run(tmp_path, name: str, epochs: int, **method) -> Path:

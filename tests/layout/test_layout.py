@@ -1,0 +1,226 @@
+"""The package's shape: layers that only look down, checked on static imports (lazy ones
+included) and on what importing each module really loads, and no import cycles.
+
+A module may import its own layer and the layers below it, never one above. A check that
+cannot fail proves nothing, so each check is also run on a planted upward import.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import sys
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+
+import sslctl
+
+ROOT = Path(sslctl.__file__).parent
+
+# Low to high: (layer, module names). A name ending in "." covers every module under it; the
+# longest match decides, so a registry package's __init__ sits below the units it registers.
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("specs", ("sslctl", "sslctl.errors", "sslctl.specs")),
+    ("io", ("sslctl.io", "sslctl.io.", "sslctl.cache", "sslctl.optional", "sslctl.collectives")),
+    (
+        "registries",
+        (
+            "sslctl.registry",
+            "sslctl.methods",
+            "sslctl.eval",
+            "sslctl.selection",
+            "sslctl.encoders",
+            "sslctl.modalities",
+            *(f"sslctl.modalities.{p.name}" for p in (ROOT / "modalities").iterdir() if p.is_dir()),
+            *(
+                f"sslctl.modalities.{p.parent.name}.spec"
+                for p in (ROOT / "modalities").glob("*/spec.py")
+            ),
+        ),
+    ),
+    ("sources", ("sslctl.sources.", "sslctl.sources", "sslctl.graphs")),
+    ("encoders and eval", ("sslctl.encoders.", "sslctl.eval.", "sslctl.selection.")),
+    ("modalities", ("sslctl.modalities.",)),
+    ("methods", ("sslctl.methods.",)),
+    ("engine", ("sslctl.engine", "sslctl.engine.")),
+    ("run directory", ("sslctl.recipe", "sslctl.rundir")),
+    ("jobs", ("sslctl.jobs", "sslctl.jobs.")),
+    ("cli", ("sslctl.cli", "sslctl.__main__")),
+]
+
+
+def layer_of(module: str) -> int:
+    """The layer of a module: that of its longest matching name in LAYERS."""
+    best, best_len = -1, -1
+    for level, (_, names) in enumerate(LAYERS):
+        for name in names:
+            match = module.startswith(name) if name.endswith(".") else module == name
+            if match and len(name) > best_len:
+                best, best_len = level, len(name)
+    if best < 0:
+        raise AssertionError(f"{module}: in no layer; add it to LAYERS")
+    return best
+
+
+def _name(path: Path) -> str:
+    parts = path.relative_to(ROOT.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _type_checking_lines(tree: ast.AST) -> set[int]:
+    """Lines of `if TYPE_CHECKING:` blocks: imports for annotations only, never run."""
+    lines = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+            for child in node.body:
+                lines |= set(range(child.lineno, (child.end_lineno or child.lineno) + 1))
+    return lines
+
+
+def imports_in(source: str) -> set[str]:
+    """The sslctl modules a module's text imports anywhere (lazy imports included), except
+    under `if TYPE_CHECKING:`."""
+    tree = ast.parse(source)
+    skip = _type_checking_lines(tree)
+    found = set()
+    for node in ast.walk(tree):
+        if getattr(node, "lineno", None) in skip:
+            continue
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sslctl"):
+            found |= {f"{node.module}.{alias.name}" for alias in node.names} | {node.module}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("sslctl")}
+    return found
+
+
+def modules() -> dict[str, Path]:
+    return {_name(p): p for p in sorted(ROOT.rglob("*.py"))}
+
+
+def import_graph() -> dict[str, set[str]]:
+    """module -> the sslctl modules it imports (names resolved to modules, not attributes)."""
+    known = modules()
+    graph = {}
+    for module, path in known.items():
+        targets = {t for t in imports_in(path.read_text()) if t in known}
+        graph[module] = targets - {module}
+    return graph
+
+
+def upward(module: str, targets: set[str]) -> list[str]:
+    """The targets in a layer above `module`'s, named with both layers."""
+    mine = layer_of(module)
+    return sorted(
+        f"{module} ({LAYERS[mine][0]}) -> {t} ({LAYERS[layer_of(t)][0]})"
+        for t in targets
+        if layer_of(t) > mine
+    )
+
+
+def loaded_by(module: str, extra_path: str | None = None) -> set[str]:
+    """The sslctl modules importing `module` loads, in a child forked from a process that
+    has imported the third-party libraries but no sslctl module (so nothing is there yet)."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: import, report, leave without running the parent's cleanup
+        os.close(read)
+        status = 0
+        try:
+            if extra_path:
+                sys.path.insert(0, extra_path)
+            __import__(module)
+            names = [m for m in sys.modules if m.startswith("sslctl")]
+            os.write(write, "\n".join(names).encode())
+        except BaseException:  # noqa: BLE001 - the parent reports a failed import
+            status = 1
+        finally:
+            os.close(write)
+            os._exit(status)
+    os.close(write)
+    with os.fdopen(read) as fh:
+        text = fh.read()
+    _, status = os.waitpid(pid, 0)
+    assert status == 0, f"importing {module} failed"
+    return set(text.split()) - {module}
+
+
+def _fresh_parent() -> None:
+    """Forked children inherit this process's modules: drop sslctl's (pytest imported some
+    through conftest), keeping the heavy third-party libraries so each fork is quick."""
+    import numpy  # noqa: F401
+    import pydantic  # noqa: F401
+    import torch  # noqa: F401
+    import yaml  # noqa: F401
+
+
+# ---------------------------------------------------------------- the package
+def test_the_package_has_no_import_cycles():
+    try:
+        TopologicalSorter(import_graph()).prepare()
+    except CycleError as exc:
+        raise AssertionError(f"import cycle: {' -> '.join(exc.args[1])}") from None
+
+
+def test_static_imports_only_look_down():
+    found = [line for m, targets in import_graph().items() for line in upward(m, targets)]
+    assert not found, "\n".join(found)
+
+
+def test_importing_each_module_loads_nothing_from_a_layer_above(monkeypatch):
+    _fresh_parent()
+    for name in [m for m in sys.modules if m == "sslctl" or m.startswith("sslctl.")]:
+        monkeypatch.delitem(sys.modules, name)
+    found = []
+    for module in modules():
+        if module == "sslctl.__main__":  # importing it runs the CLI; it imports only sslctl.cli
+            continue
+        found += upward(module, {m for m in loaded_by(module) if m in modules()})
+    assert not found, "\n".join(found)
+
+
+def test_registries_load_without_torch(tmp_path):
+    """doctor, pack and the CLI build their lists from the registries, so listing them must
+    work where torch is broken (the doctor reports that, it must not crash on it)."""
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from sslctl.modalities import MODALITIES\n"
+        "from sslctl.methods import METHODS\n"
+        "import sslctl.eval, sslctl.selection, sslctl.encoders\n"
+        "names = MODALITIES.names()\n"
+        "print(names, 'torch' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    ).stdout
+    assert out.strip() == "['image', 'audio', 'timeseries', 'graph'] False"
+
+
+# ---------------------------------------------------------------- the checks can fail
+def test_a_planted_upward_import_is_found_statically():
+    planted = "def f():\n    from sslctl.cli import app\n    return app\n"
+    assert upward("sslctl.io.planted", imports_in(planted) & set(modules())) == [
+        "sslctl.io.planted (io) -> sslctl.cli (cli)"
+    ]
+    hidden = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from sslctl.cli import app\n"
+    assert not imports_in(hidden)
+
+
+def test_a_planted_upward_import_is_found_at_run_time(tmp_path, monkeypatch):
+    """A module that reaches up through import_module at import time: invisible to the
+    static check, found by the run-time one."""
+    _fresh_parent()
+    for name in [m for m in sys.modules if m == "sslctl" or m.startswith("sslctl.")]:
+        monkeypatch.delitem(sys.modules, name)
+    (tmp_path / "planted_io.py").write_text(
+        "from importlib import import_module\nimport_module('sslctl.' + 'engine.trainer')\n"
+    )
+    assert not imports_in((tmp_path / "planted_io.py").read_text())
+    loaded = loaded_by("planted_io", str(tmp_path))
+    assert "sslctl.engine.trainer" in loaded
+    planted_layers = [*LAYERS]
+    planted_layers[1] = ("io", (*LAYERS[1][1], "planted_io"))
+    monkeypatch.setattr(sys.modules[__name__], "LAYERS", planted_layers)
+    found = upward("planted_io", loaded & set(modules()))
+    assert "planted_io (io) -> sslctl.engine.trainer (engine)" in found
