@@ -1,5 +1,6 @@
-"""GraphMAE vs the same randomly initialised encoder (and raw node features) on the graphs of
-DATASETS.md: karate (node level), digits- and fashion-mnist-superpixels (graph level), and the
+"""GraphMAE vs the same randomly initialised encoder (and raw node features) on the builtin
+graphs (docs/datasets.md): karate (node level), digits- and fashion-mnist-superpixels (graph
+level), and the
 TU-format folder the tests write (tests/tu_folder.py: ring size of tree-plus-rings graphs).
 
 For every dataset and seed: `sslctl pretrain` with the dataset's recipe, the same recipe with

@@ -1,4 +1,4 @@
-"""TS2Vec vs the same randomly initialised encoder on the five UCR/UEA sets of DATASETS.md.
+"""TS2Vec vs the same randomly initialised encoder on the five UCR/UEA sets of docs/datasets.md.
 
 For every dataset and seed: `sslctl pretrain recipes/timeseries/ts2vec.yaml` on the official
 train split for exactly TS2Vec's iteration budget at batch 8 (`train.steps`: 200 iterations

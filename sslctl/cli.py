@@ -216,9 +216,9 @@ def coreset(
     from sslctl.jobs.coreset import coreset as run_coreset
 
     if out != "-":
-        from sslctl.rundir import RUN_FILES, check_output
+        from sslctl.rundir import RunDir, check_output
 
-        reads = [run, *(run / name for name in RUN_FILES), *(Path(s) for s in (data, target) if s)]
+        reads = [run, *RunDir(run).files(), *(Path(s) for s in (data, target) if s)]
         check_output(Path(out), reads, "--out")
     idx = run_coreset(run, data, budget, strategy.value, target, _device(device.value), seed)
     text = "".join(f"{i}\n" for i in idx.tolist())
@@ -371,9 +371,10 @@ def recipe_list(
 
 
 def _usage_error(exc: typer.TyperException) -> NoReturn:
-    """One line naming the option or argument, and where help is (exit 2, as DESIGN.md's
-    contract says). typer has its own copy of click since 0.26, so click's classes no longer
-    catch these. With no arguments at all the help is already printed and the message empty."""
+    """One line naming the option or argument, and where help is (exit 2, as
+    docs/contracts.md says). typer has its own copy of click since 0.26, so click's
+    classes no longer catch these. With no arguments at all the help is already printed and
+    the message empty."""
     message = exc.format_message().strip()
     ctx = getattr(exc, "ctx", None)
     if message:

@@ -1,5 +1,5 @@
-"""Run directory contract (DESIGN.md): recipe.yaml, encoder.safetensors, encoder.json,
-metrics.jsonl, checkpoints/last.pt. Writing and rebuilding an encoder from one lives here."""
+"""The run directory (docs/contracts.md): `RunDir` names every file in it, and every job
+reaches them through it. Writing a run's encoder and rebuilding it from a run live here."""
 
 from __future__ import annotations
 
@@ -17,6 +17,46 @@ from sslctl.modalities.base import Modality
 from sslctl.recipe import Recipe, dump_recipe, load_tree, validate
 
 
+@dataclass(frozen=True)
+class RunDir:
+    """Every file of a run directory, named once."""
+
+    path: Path
+
+    @property
+    def recipe(self) -> Path:  # the validated recipe, as trained
+        return self.path / "recipe.yaml"
+
+    @property
+    def weights(self) -> Path:  # the encoder's weights, encoder.json in their metadata
+        return self.path / "encoder.safetensors"
+
+    @property
+    def info(self) -> Path:  # how to rebuild and feed the encoder
+        return self.path / "encoder.json"
+
+    @property
+    def metrics(self) -> Path:  # one JSON line per logged step
+        return self.path / "metrics.jsonl"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.path / "checkpoints"
+
+    @property
+    def checkpoint(self) -> Path:  # what --resume reads
+        return self.checkpoints / "last.pt"
+
+    def files(self) -> list[Path]:
+        """The files a run's own jobs write, which no other output may replace."""
+        return [self.recipe, self.weights, self.info, self.metrics]
+
+    def is_run(self) -> bool:
+        return self.recipe.is_file() and any(
+            p.exists() for p in (self.info, self.metrics, self.checkpoints)
+        )
+
+
 @dataclass
 class Run:
     path: Path
@@ -26,7 +66,7 @@ class Run:
 
 
 def write_recipe(run_dir: Path, recipe: Recipe) -> None:
-    write_text(run_dir / "recipe.yaml", dump_recipe(recipe))
+    write_text(RunDir(run_dir).recipe, dump_recipe(recipe))
 
 
 def write_encoder(run_dir: Path, recipe: Recipe, modality: Modality, encoder: Encoder) -> None:
@@ -37,31 +77,30 @@ def write_encoder(run_dir: Path, recipe: Recipe, modality: Modality, encoder: En
         "input": modality.input_spec,
         "embed_dim": encoder.embed_dim,
     }
-    write_json(run_dir / "encoder.json", info)
-    save_weights(run_dir / "encoder.safetensors", encoder, {"encoder.json": json.dumps(info)})
+    files = RunDir(run_dir)
+    write_json(files.info, info)
+    save_weights(files.weights, encoder, {files.info.name: json.dumps(info)})
 
 
 def load_run(path: str | Path) -> Run:
     """Rebuild the trained encoder (in eval mode, on CPU) from a run directory."""
-    run = Path(path)
-    for name in ("recipe.yaml", "encoder.json", "encoder.safetensors"):
-        if not (run / name).is_file():
-            raise UserError(f"{run}: not a finished run directory ({name} missing)")
-    recipe = validate(load_tree(run / "recipe.yaml"), str(run / "recipe.yaml"))
-    info = _read_info(run / "encoder.json", recipe)
+    run, files = Path(path), RunDir(Path(path))
+    for needed in (files.recipe, files.info, files.weights):
+        if not needed.is_file():
+            raise UserError(f"{run}: not a finished run directory ({needed.name} missing)")
+    recipe = validate(load_tree(files.recipe), str(files.recipe))
+    info = _read_info(files.info, recipe)
     modality_cls = get_modality(info["modality"])
     try:
         modality = modality_cls.from_run(info["input"], recipe.data, recipe.train.num_workers)
         encoder = modality.build_encoder(recipe.encoder.model_copy(update={"weights": None}))
     except (KeyError, TypeError, ValueError, IndexError) as exc:
-        raise UserError(f"{run / 'encoder.json'}: unusable input spec ({exc!r:.120})") from None
+        raise UserError(f"{files.info}: unusable input spec ({exc!r:.120})") from None
     try:
-        encoder.load_state_dict(load_weights_file(run / "encoder.safetensors"))
+        encoder.load_state_dict(load_weights_file(files.weights))
     except RuntimeError as exc:
         reason = first_line(exc, empty="mismatch")
-        raise UserError(
-            f"{run / 'encoder.safetensors'}: does not fit {run / 'recipe.yaml'} ({reason})"
-        ) from None
+        raise UserError(f"{files.weights}: does not fit {files.recipe} ({reason})") from None
     return Run(run, recipe, modality, encoder.eval())
 
 
@@ -84,14 +123,8 @@ def _read_info(path: Path, recipe: Recipe) -> dict:
     return info
 
 
-# What a run directory holds that its own jobs write (DESIGN.md's run directory contract).
-RUN_FILES = ("recipe.yaml", "encoder.safetensors", "encoder.json", "metrics.jsonl")
-
-
 def is_run_dir(path: Path) -> bool:
-    return (path / "recipe.yaml").is_file() and any(
-        (path / name).exists() for name in ("encoder.json", "metrics.jsonl", "checkpoints")
-    )
+    return RunDir(path).is_run()
 
 
 def check_output(out: Path, reads: list[Path], option: str) -> None:
@@ -105,7 +138,7 @@ def check_output(out: Path, reads: list[Path], option: str) -> None:
         if path.exists() and path.resolve() == target:
             raise UserError(f"{option} {out}: is a file this job reads; choose another path")
     folder = target.parent
-    if folder.name == "checkpoints" and is_run_dir(folder.parent):
+    if folder == RunDir(folder.parent).checkpoints and is_run_dir(folder.parent):
         raise UserError(f"{option} {out}: would overwrite the checkpoints of run {folder.parent}")
-    if target.name in RUN_FILES and is_run_dir(folder):
+    if target in RunDir(folder).files() and is_run_dir(folder):
         raise UserError(f"{option} {out}: would overwrite {target.name} of run {folder}")

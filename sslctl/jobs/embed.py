@@ -18,7 +18,7 @@ from sslctl.engine.feed import eval_inputs
 from sslctl.errors import UserError
 from sslctl.io.atomic import atomic_write
 from sslctl.modalities.base import Modality, Samples, StreamingModality
-from sslctl.rundir import RUN_FILES, Run, check_output, load_run
+from sslctl.rundir import Run, RunDir, check_output, load_run
 from sslctl.sources.npy import NpyRowWriter
 
 
@@ -75,7 +75,7 @@ def _write_npz(out: Path, npy: Path, y: np.ndarray | None) -> None:
 def embed(run: str | Path, data: str, out: Path, device: torch.device) -> tuple[Run, int]:
     if out.suffix not in (".npy", ".npz"):
         raise UserError(f"--out {out}: must end in .npy or .npz")
-    check_output(out, [Path(run) / name for name in RUN_FILES] + [Path(data)], "--out")
+    check_output(out, [*RunDir(Path(run)).files(), Path(data)], "--out")
     loaded = load_run(run)
     samples = loaded.modality.load(data)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ import torch
 
 from sslctl.io.atomic import atomic_write
 from sslctl.io.weights import save_weights
-from sslctl.rundir import RUN_FILES, check_output, load_run
+from sslctl.rundir import RunDir, check_output, load_run
 
 ONNX_TOLERANCE = 1e-4
 
@@ -122,18 +122,18 @@ def export(
     run_path: str | Path, fmt: str, out: str | None, check: bool
 ) -> tuple[Path, dict[str, float] | None]:
     run = load_run(run_path)
-    run_dir = Path(run_path)
+    run_dir, files = Path(run_path), RunDir(Path(run_path))
     if fmt == "safetensors":
         # the run's own encoder.safetensors is already the export; a copy goes elsewhere
-        if out is None or Path(out).resolve() == (run_dir / "encoder.safetensors").resolve():
-            return run_dir / "encoder.safetensors", None
+        if out is None or Path(out).resolve() == files.weights.resolve():
+            return files.weights, None
         path = Path(out)
-        check_output(path, [run_dir / name for name in RUN_FILES], "--out")
-        meta = {"encoder.json": (run_dir / "encoder.json").read_text()}
+        check_output(path, files.files(), "--out")
+        meta = {files.info.name: files.info.read_text()}
         save_weights(path, run.encoder, meta)
         return path, None
     path = Path(out) if out else run_dir / "encoder.onnx"
-    check_output(path, [run_dir / name for name in RUN_FILES], "--out")
+    check_output(path, files.files(), "--out")
     meta = {
         "input_spec": json.dumps(run.modality.input_spec),
         "embed_dim": str(run.encoder.embed_dim),

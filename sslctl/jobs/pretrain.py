@@ -17,7 +17,7 @@ from sslctl.jobs.teacher import attach_teacher
 from sslctl.methods import build_method
 from sslctl.modalities import get_modality
 from sslctl.recipe import Recipe
-from sslctl.rundir import is_run_dir, write_encoder, write_recipe
+from sslctl.rundir import RunDir, is_run_dir, write_encoder, write_recipe
 from sslctl.specs import StreamSpec
 
 
@@ -38,7 +38,8 @@ def pretrain(
     quiet: bool = False,
 ) -> Path:
     run_dir = Path(out or f"runs/{recipe.name}")
-    ckpt = run_dir / "checkpoints" / "last.pt"
+    files = RunDir(run_dir)
+    ckpt = files.checkpoint
     dev = _device(device)  # joins torchrun's process group first: every rank checks OUT below
     restarted = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) > 0
     if restarted and ckpt.is_file():
@@ -53,7 +54,7 @@ def pretrain(
         if not run_dir.is_dir() or any(run_dir.iterdir()):
             raise UserError(f"{run_dir}: exists and is not an empty folder; choose a new --out")
     if restarted and not resume and ddp.is_main():  # the failed attempt's log, no checkpoint
-        (run_dir / "metrics.jsonl").unlink(missing_ok=True)
+        files.metrics.unlink(missing_ok=True)
     ddp.barrier()  # no rank writes before every rank has checked OUT
     seed_everything(recipe.seed)
     modality_cls = get_modality(recipe.data.modality)
@@ -67,8 +68,7 @@ def pretrain(
     torch.manual_seed(recipe.seed + 1000 * ddp.rank())  # per-rank augmentation streams
     on_error = recipe.data.on_decode_error if isinstance(recipe.data, StreamSpec) else "fail"
     settings = TrainSettings(recipe.train, recipe.optim, recipe.seed, on_error)
-    metrics = run_dir / "metrics.jsonl"
-    trainer = Trainer(method, modality, samples, ckpt, metrics, settings, dev, quiet)
+    trainer = Trainer(method, modality, samples, ckpt, files.metrics, settings, dev, quiet)
     if resume:
         trainer.resume()  # a checkpoint that does not load leaves the run's recipe as it was
     if ddp.is_main():

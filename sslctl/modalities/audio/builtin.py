@@ -1,4 +1,4 @@
-"""Built-in audio made on first use by real Debian tools, then cached (DATASETS.md).
+"""Built-in audio made on first use by real Debian tools, then cached.
 
 spoken-digits: the words zero..nine from espeak-ng, over accents x voice variants x speeds x
 pitches. Whole voice variants are held out for the test split, so a probe measures
@@ -41,11 +41,6 @@ SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 GM_PITCHES = [45, 57, 69, 81]
 GM_VELOCITIES = [60, 100, 127]
 GM_SLOT_MS, GM_HOLD_MS = 2000, 800
-FAMILIES = [
-    "piano", "chromatic-percussion", "organ", "guitar", "bass", "strings", "ensemble", "brass",
-    "reed", "pipe", "synth-lead", "synth-pad", "synth-effects", "ethnic", "percussive",
-    "sound-effects",
-]  # fmt: skip
 
 
 # What each set is made with: (program on PATH or file, Debian package holding it)

@@ -1,4 +1,4 @@
-"""Built-in graphs (DATASETS.md): karate from networkx, and superpixel graphs of the built-in
+"""Built-in graphs: karate from networkx, and superpixel graphs of the built-in
 digits and Fashion-MNIST images made with scikit-image's SLIC, as the MNIST-superpixel
 benchmarks do. Superpixel sets are made on first use and cached atomically (same cache as the
 audio sets); nothing is downloaded.
@@ -29,7 +29,7 @@ NAMES = ["karate", "digits-superpixels", "fashion-mnist-superpixels"]
 CACHE_VERSION = "v1"  # bump when the graph construction changes
 
 
-def karate(split: str | None) -> dict[str, np.ndarray]:
+def karate() -> dict[str, np.ndarray]:
     """Zachary's karate club: identity features (as Kipf & Welling), club as the label, a
     stratified 80/20 node split with seed 0."""
     nx = import_optional("networkx", "builtin:karate")
@@ -129,9 +129,10 @@ def source_checks() -> list[SourceCheck]:
     return checks
 
 
-def load_builtin_graphs(spec: str) -> tuple[str, dict[str, np.ndarray], str | None]:
-    """`builtin:NAME[:split]` -> (name, arrays, split); karate's split picks nodes."""
-    name, split = parse_builtin(spec, NAMES, "graph")
+def load_builtin_graphs(source: str) -> tuple[dict[str, np.ndarray], str | None]:
+    """`builtin:NAME[:split]` -> (arrays, split). Node-level sets (karate) hold one graph
+    with train/test node masks, and pick nodes only when the split is named."""
+    name, split = parse_builtin(source, NAMES, "graph")
     if name == "karate":
-        return name, karate(split), split if spec.count(":") >= 2 else None
-    return name, superpixels(name, split), split
+        return karate(), split if source.count(":") >= 2 else None
+    return superpixels(name, split), split

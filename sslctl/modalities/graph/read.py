@@ -324,8 +324,8 @@ def _pyg(source: str) -> tuple[GraphSet | NodeSet, torch.Tensor | None]:
 def _builtin(source: str) -> tuple[GraphSet | NodeSet, torch.Tensor | None]:
     from sslctl.modalities.graph.builtin import load_builtin_graphs
 
-    name, arrays, split = load_builtin_graphs(source)
-    if name == "karate":
+    arrays, split = load_builtin_graphs(source)
+    if "train_mask" in arrays:  # node level: one graph, labels on nodes
         graph, y = from_union(arrays["x"], arrays["edge_index"], None, arrays["y"], source)
         return node_samples(graph, y, arrays, split, source)
     t = {k: torch.from_numpy(v) for k, v in arrays.items()}

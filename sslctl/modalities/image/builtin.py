@@ -1,4 +1,4 @@
-"""Real datasets that ship inside installed packages (see DATASETS.md); nothing is downloaded.
+"""Built-in images: real datasets that ship inside installed packages; nothing is downloaded.
 
 Each loader returns uint8 images (N, C, H, W) and int64 labels. Splits are deterministic: the
 official one where it exists, else a stratified 80/20 split with seed 0.

@@ -15,7 +15,7 @@ from sslctl.errors import UserError
 from sslctl.optional import install_hint
 from sslctl.sources.builtin import SourceCheck, parse_builtin
 
-# The sets DATASETS.md lists; any other NAME with NAME_TRAIN.ts in aeon's folder works too.
+# The sets docs/datasets.md lists; any other NAME with NAME_TRAIN.ts in aeon's folder works too.
 DOCUMENTED = ["GunPoint", "ArrowHead", "ItalyPowerDemand", "BasicMotions", "JapaneseVowels"]
 INSTALL = f"pip install 'sslctl[data]' (or: {install_hint('aeon')})"
 
@@ -37,7 +37,7 @@ def available() -> list[str]:
 
 
 def source_checks() -> list[SourceCheck]:
-    """One check for the archive sets DATASETS.md lists: every split file inside aeon's wheel."""
+    """One check for the archive sets docs/datasets.md lists: every split file inside aeon's wheel."""
     name = "UCR/UEA (aeon)"
     try:
         root = aeon_data_dir()
