@@ -220,7 +220,7 @@ def object_npy_coreset(lab):
 
 
 def pyg_processed_pickles(lab):
-    from tests.tu_folder import write_tu_folder
+    from tests.modalities.tu_folder import write_tu_folder
 
     tu = write_tu_folder(lab.root, n_graphs=40)
     raw = lab.root / "pyg" / "RINGS" / "raw"
@@ -620,7 +620,7 @@ def npy_header_claims_huge(lab):
 
 
 def tu_node_id_huge(lab):
-    from tests.tu_folder import write_tu_folder
+    from tests.modalities.tu_folder import write_tu_folder
 
     folder = write_tu_folder(lab.root / "tu", n_graphs=40)
     a = folder / "RINGS_A.txt"

@@ -37,7 +37,8 @@ def available() -> list[str]:
 
 
 def source_checks() -> list[SourceCheck]:
-    """One check for the archive sets docs/datasets.md lists: every split file inside aeon's wheel."""
+    """One check for the archive sets docs/datasets.md lists: every split file inside aeon's
+    wheel."""
     name = "UCR/UEA (aeon)"
     try:
         root = aeon_data_dir()
