@@ -32,9 +32,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "sslctl.encoders",
             "sslctl.modalities",
             *(f"sslctl.modalities.{p.name}" for p in (ROOT / "modalities").iterdir() if p.is_dir()),
-            *(
-                f"sslctl.modalities.{p.parent.name}.spec"
-                for p in (ROOT / "modalities").glob("*/spec.py")
+            *(  # a modality's recipe section and the preset table it names
+                f"sslctl.modalities.{p.parent.name}.{p.stem}"
+                for pattern in ("*/spec.py", "*/presets.py")
+                for p in (ROOT / "modalities").glob(pattern)
             ),
         ),
     ),

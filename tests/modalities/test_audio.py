@@ -16,9 +16,10 @@ import torchaudio
 from sslctl.encoders.audio_cnn import AudioCNN
 from sslctl.errors import UserError
 from sslctl.jobs.export import compare_onnx, write_onnx
-from sslctl.modalities.audio.augment import AudioViewParams, augment, gain, mixup, spec_augment
+from sslctl.modalities.audio.augment import augment, gain, mixup, spec_augment
 from sslctl.modalities.audio.frontend import LogMelFrontEnd
 from sslctl.modalities.audio.modality import AudioModality, crop
+from sslctl.modalities.audio.presets import AudioViewParams
 from sslctl.modalities.audio.read import load_audio
 from sslctl.modalities.audio.spec import AudioAugSpec, AudioDataSpec
 from sslctl.modalities.base import ViewPlan

@@ -19,8 +19,9 @@ from sslctl.errors import UserError
 from sslctl.graphs import GraphSet, pack_graphs, segment_ids
 from sslctl.methods.graphcl import graphcl_loss
 from sslctl.methods.graphmae import sce_loss
-from sslctl.modalities.graph.augment import GraphViewParams, augment, keep_nodes, subgraph_keep
+from sslctl.modalities.graph.augment import augment, keep_nodes, subgraph_keep
 from sslctl.modalities.graph.modality import GraphModality
+from sslctl.modalities.graph.presets import GraphViewParams
 from sslctl.modalities.graph.read import load_graphs, read_folder, symmetrize
 from tests.conftest import cli, one_line_exit_2, small_recipe
 from tests.modalities.tu_folder import write_tu_folder

@@ -14,41 +14,13 @@ same crop, SpecAugment time and frequency masks (Park et al. 2019) and random ga
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
+from sslctl.modalities.audio.presets import AudioViewParams
 from sslctl.modalities.base import take_per_row
 
-
-@dataclass(frozen=True)
-class AudioViewParams:
-    crop_scale: tuple[float, float] = (0.6, 1.5)
-    mixup_ratio: float = 0.2
-    time_masks: int = 2
-    time_mask_width: float = 0.1
-    freq_masks: int = 2
-    freq_mask_width: float = 0.15
-    gain_db: float = 6.0
-    fade_db: float = 0.0
-    post_norm: bool = False
-
-
-_DEFAULT = AudioViewParams()
-_BYOLA = AudioViewParams(
-    mixup_ratio=0.2, time_masks=0, freq_masks=0, gain_db=0.0, fade_db=10.0, post_norm=True
-)
-_NONE = AudioViewParams(
-    crop_scale=(1.0, 1.0), mixup_ratio=0.0, time_masks=0, freq_masks=0, gain_db=0.0
-)
-
-PRESETS: dict[str, AudioViewParams] = {
-    "default": _DEFAULT,
-    "byol-a": _BYOLA,
-    "mae": _NONE,
-    "none": _NONE,
-}
 TIME_CANVAS = 1.5  # BYOL-A's virtual crop canvas: 1.0x in frequency, 1.5x in time
 
 

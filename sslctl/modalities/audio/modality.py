@@ -17,14 +17,10 @@ from sslctl.encoders import ENCODERS
 from sslctl.encoders.base import Encoder
 from sslctl.encoders.timm_encoder import create_timm_backbone, load_weights
 from sslctl.errors import UserError
-from sslctl.modalities.audio.augment import (
-    PRESETS,
-    augment,
-    local_window,
-    post_normalise,
-)
+from sslctl.modalities.audio.augment import augment, local_window, post_normalise
 from sslctl.modalities.audio.decode import AudioClipDecoder
 from sslctl.modalities.audio.frontend import LogMelFrontEnd
+from sslctl.modalities.audio.presets import PRESETS
 from sslctl.modalities.audio.read import load_audio
 from sslctl.modalities.audio.spec import AudioAugSpec, AudioDataSpec
 from sslctl.modalities.base import (

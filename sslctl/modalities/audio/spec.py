@@ -8,15 +8,19 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from sslctl.modalities import MODALITIES
+from sslctl.modalities.audio.presets import PRESETS
 from sslctl.specs import Scale, Spec, StreamSpec, Strict
 
 AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif"})
 
 
+PresetName = Literal[tuple(PRESETS)]
+
+
 class AudioAugSpec(Strict):
     """Overrides of the audio augmentation preset; unset fields keep the preset's value."""
 
-    preset: Literal["default", "byol-a", "mae", "none"] | None = Field(
+    preset: PresetName | None = Field(
         None,
         description="Parameter set: default (joint-embedding methods), byol-a (BYOL-A: mixup, "
         "random resized crop, random linear fader, post-norm), mae/none (no augmentation). "

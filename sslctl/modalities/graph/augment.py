@@ -14,33 +14,16 @@ the batch with a boolean index, the only step whose output size depends on the d
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import torch
 
 from sslctl.graphs import GraphBatch, segment_ids
+from sslctl.modalities.graph.presets import GraphViewParams
 
 BFS_HOPS = 10  # subgraph growth stops after this many hops (then fills with random nodes)
 
 
-@dataclass(frozen=True)
-class GraphViewParams:
-    node_mask: float = 0.0
-    feature_mask: float = 0.0
-    edge_drop: float = 0.0
-    node_drop: float = 0.0
-    subgraph: float = 0.0  # 0: off; else share of nodes kept
-    one_of: bool = False  # one random pick of node_mask/edge_drop/node_drop/subgraph per view
-
-
-PRESETS = {
-    "graph": GraphViewParams(node_mask=0.2, edge_drop=0.2, node_drop=0.1),
-    "graphcl": GraphViewParams(
-        node_mask=0.2, edge_drop=0.2, node_drop=0.2, subgraph=0.8, one_of=True
-    ),
-    "node": GraphViewParams(feature_mask=0.3, edge_drop=0.3),
-    "none": GraphViewParams(),
-}
 NODE_LEVEL_ONLY_OFF = ("node_drop", "subgraph")  # they renumber nodes, breaking node samples
 
 

@@ -28,14 +28,8 @@ from sslctl.modalities.base import (
     preset_for,
     require_teacher_input,
 )
-from sslctl.modalities.graph.augment import (
-    NODE_LEVEL_ONLY_OFF,
-    PRESETS,
-    GraphViewParams,
-    augment,
-    keep_nodes,
-    subgraph_keep,
-)
+from sslctl.modalities.graph.augment import NODE_LEVEL_ONLY_OFF, augment, keep_nodes, subgraph_keep
+from sslctl.modalities.graph.presets import PRESETS, GraphViewParams
 from sslctl.modalities.graph.read import load_graphs, symmetrize
 from sslctl.modalities.graph.spec import GraphAugSpec, GraphDataSpec
 from sslctl.specs import EncoderSpec

@@ -8,13 +8,16 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from sslctl.modalities import MODALITIES
+from sslctl.modalities.graph.presets import PRESETS
 from sslctl.specs import Spec, Strict
+
+PresetName = Literal[tuple(PRESETS)]
 
 
 class GraphAugSpec(Strict):
     """Overrides of the graph view preset; unset fields keep the preset's value."""
 
-    preset: Literal["graph", "graphcl", "node", "none"] | None = Field(
+    preset: PresetName | None = Field(
         None,
         description="Parameter set: graph (joint-embedding methods on graph-level data), "
         "graphcl (one of four augmentations per view, GraphCL), node (feature and edge "

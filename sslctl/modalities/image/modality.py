@@ -29,8 +29,9 @@ from sslctl.modalities.base import (
     require_teacher_input,
     spec_overrides,
 )
-from sslctl.modalities.image.augment import PRESETS, ViewParams, augment, augment_cropped
+from sslctl.modalities.image.augment import augment, augment_cropped
 from sslctl.modalities.image.decode import CropSpec, ImageEvalDecoder, ImageTrainDecoder
+from sslctl.modalities.image.presets import PRESETS, ViewParams
 from sslctl.modalities.image.read import ImageStreamSettings, file_mode, load_images
 from sslctl.modalities.image.spec import ImageAugSpec, ImageDataSpec
 from sslctl.sources.stream import FileSamples, decode_all, resolve_workers

@@ -8,15 +8,19 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from sslctl.modalities import MODALITIES
+from sslctl.modalities.image.presets import PRESETS
 from sslctl.specs import Scale, Spec, StreamSpec, Strict
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"})
 
 
+PresetName = Literal[tuple(PRESETS)]
+
+
 class ImageAugSpec(Strict):
     """Overrides of the method's augmentation preset; unset fields keep the preset's value."""
 
-    preset: Literal["simclr", "byol", "dino", "mae", "none"] | None = Field(
+    preset: PresetName | None = Field(
         None, description="Augmentation parameter set; default: the one the method's paper uses."
     )
     crop_scale: Scale | None = Field(

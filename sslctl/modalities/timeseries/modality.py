@@ -25,12 +25,8 @@ from sslctl.modalities.base import (
     own_backbone,
     require_teacher_input,
 )
-from sslctl.modalities.timeseries.augment import (
-    PRESETS,
-    OverlappingCrops,
-    augment,
-    overlapping_crops,
-)
+from sslctl.modalities.timeseries.augment import OverlappingCrops, augment, overlapping_crops
+from sslctl.modalities.timeseries.presets import PRESETS
 from sslctl.modalities.timeseries.read import load_series, split_long
 from sslctl.modalities.timeseries.spec import SeriesAugSpec, TimeSeriesDataSpec
 from sslctl.specs import EncoderSpec

@@ -8,13 +8,16 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from sslctl.modalities import MODALITIES
+from sslctl.modalities.timeseries.presets import PRESETS
 from sslctl.specs import Scale, Spec, Strict
+
+PresetName = Literal[tuple(PRESETS)]
 
 
 class SeriesAugSpec(Strict):
     """Overrides of the time-series view preset; unset fields keep the preset's value."""
 
-    preset: Literal["default", "ts2vec", "masked", "none"] | None = Field(
+    preset: PresetName | None = Field(
         None,
         description="Parameter set: default (joint-embedding methods: crop, jitter, scaling, "
         "magnitude warp, time mask), ts2vec (overlapping crops), masked/none (no views). "
