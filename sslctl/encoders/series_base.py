@@ -7,8 +7,19 @@ as TS2Vec does) and leave it out of pooling, so padding never looks like a flat 
 
 from __future__ import annotations
 
+from typing import Protocol, runtime_checkable
+
 import torch
 from torch import nn
+
+
+@runtime_checkable
+class TimestepEncoder(Protocol):
+    """A series backbone that also gives one representation per timestep (B, T, D), with
+    timesteps outside `keep` (B, T) masked after the input projection: what TS2Vec's
+    hierarchical loss needs (dilated_cnn, resnet1d)."""
+
+    def tokens(self, x: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor: ...
 
 
 class SeriesNormalize(nn.Module):

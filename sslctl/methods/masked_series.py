@@ -11,6 +11,7 @@ import torch
 from pydantic import Field
 from torch import nn
 
+from sslctl.encoders.patch_tst import PatchTST
 from sslctl.errors import UserError
 from sslctl.methods import METHODS
 from sslctl.methods.base import Method
@@ -43,7 +44,7 @@ class MaskedSeries(Method):
     def __init__(self, encoder, spec: MaskedSeriesSpec) -> None:
         super().__init__(encoder)
         bb = encoder.backbone
-        if not all(hasattr(bb, a) for a in ("patches", "encode_patches")):
+        if not isinstance(bb, PatchTST):
             raise UserError("encoder.name: masked_series needs the patch_tst encoder")
         self.ratio = spec.mask_ratio
         self.head = nn.Linear(bb.dim, bb.patch_len)

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from pydantic import Field
 
+from sslctl.encoders.series_base import TimestepEncoder
 from sslctl.errors import UserError
 from sslctl.methods import METHODS
 from sslctl.methods.base import Method, copy_frozen
@@ -101,7 +102,7 @@ class TS2Vec(Method):
 
     def __init__(self, encoder, spec: TS2VecSpec) -> None:
         super().__init__(encoder)
-        if not hasattr(encoder.backbone, "tokens"):
+        if not isinstance(encoder.backbone, TimestepEncoder):
             raise UserError(
                 "encoder.name: ts2vec needs timestamp-level representations; use dilated_cnn "
                 "(TS2Vec's encoder) or resnet1d"

@@ -24,9 +24,6 @@ from sslctl.modalities.graph.presets import GraphViewParams
 BFS_HOPS = 10  # subgraph growth stops after this many hops (then fills with random nodes)
 
 
-NODE_LEVEL_ONLY_OFF = ("node_drop", "subgraph")  # they renumber nodes, breaking node samples
-
-
 def keep_nodes(g: GraphBatch, keep: torch.Tensor) -> GraphBatch:
     """The batch without the nodes where `keep` is False (and their edges); graph offsets
     shrink accordingly."""
@@ -67,11 +64,11 @@ def subgraph_keep(g: GraphBatch, share: float) -> torch.Tensor:
 def augment(g: GraphBatch, p: GraphViewParams, mean: torch.Tensor) -> GraphBatch:
     """One view of a batch; `mean` (F,) is the training feature mean masked features take."""
     if p.one_of:
-        names = [f for f in ("node_mask", "edge_drop", "node_drop", "subgraph") if getattr(p, f)]
-        if names:
-            pick = names[int(torch.randint(len(names), ()))]
-            off = dict.fromkeys(("node_mask", "edge_drop", "node_drop", "subgraph"), 0.0)
-            p = replace(p, **{**off, pick: getattr(p, pick)}, one_of=False)
+        chosen = {name: rate for name, rate in p.perturbations().items() if rate}
+        if chosen:
+            pick = list(chosen)[int(torch.randint(len(chosen), ()))]
+            off = dict.fromkeys(p.perturbations(), 0.0)
+            p = replace(p, **{**off, pick: chosen[pick]}, one_of=False)
     x, edge_index = g.x, g.edge_index
     n, device = x.shape[0], x.device
     if p.node_mask:

@@ -28,7 +28,7 @@ from sslctl.modalities.base import (
     preset_for,
     require_teacher_input,
 )
-from sslctl.modalities.graph.augment import NODE_LEVEL_ONLY_OFF, augment, keep_nodes, subgraph_keep
+from sslctl.modalities.graph.augment import augment, keep_nodes, subgraph_keep
 from sslctl.modalities.graph.presets import PRESETS, GraphViewParams
 from sslctl.modalities.graph.read import load_graphs, symmetrize
 from sslctl.modalities.graph.spec import GraphAugSpec, GraphDataSpec
@@ -133,8 +133,8 @@ class GraphModality(Modality):
         kinds = {k: self.level if v == "level" else v for k, v in self.view_kinds.items()}
         params = preset_for(a, kind, kinds, PRESETS)
         if self.level == "node":
-            for field in NODE_LEVEL_ONLY_OFF:
-                if getattr(params, field):
+            for field, rate in params.renumbering().items():
+                if rate:
                     asked = "" if a.preset else f", so it cannot make {kind} views"
                     raise UserError(
                         f"data.augment.{field}: node-level data keeps every node (views must "

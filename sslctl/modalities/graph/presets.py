@@ -15,6 +15,20 @@ class GraphViewParams:
     subgraph: float = 0.0  # 0: off; else share of nodes kept
     one_of: bool = False  # one random pick of node_mask/edge_drop/node_drop/subgraph per view
 
+    def perturbations(self) -> dict[str, float]:
+        """The rates `one_of` picks among, by field name."""
+        return {
+            "node_mask": self.node_mask,
+            "edge_drop": self.edge_drop,
+            "node_drop": self.node_drop,
+            "subgraph": self.subgraph,
+        }
+
+    def renumbering(self) -> dict[str, float]:
+        """The rates of perturbations that drop nodes (and so renumber them): node-level data,
+        whose views must align node by node, needs them at 0."""
+        return {"node_drop": self.node_drop, "subgraph": self.subgraph}
+
 
 PRESETS = {
     "graph": GraphViewParams(node_mask=0.2, edge_drop=0.2, node_drop=0.1),
