@@ -10,14 +10,11 @@ import numpy as np
 import onnx
 import pytest
 import torch
-import torch.nn.functional as F
 
 from sslctl.encoders.dilated_cnn import DilatedCNN
 from sslctl.encoders.patch_tst import PatchTST
 from sslctl.encoders.resnet1d import ResNet1D
 from sslctl.errors import UserError
-from sslctl.methods.masked_series import mask_patches
-from sslctl.methods.ts2vec import hierarchical_contrastive_loss
 from sslctl.modalities.timeseries.augment import (
     magnitude_warp,
     overlapping_crops,
@@ -147,65 +144,6 @@ def test_series_augmentations_keep_shapes_and_content():
     assert random_crop(x, (0.5, 0.5)).shape == (5, 3, 20)
     curve = magnitude_warp(torch.ones(200, 1, 40), 0.2, 4)
     assert abs(curve.mean().item() - 1) < 0.05 and curve.std().item() > 0.05
-
-
-# ------------------------------------------------------------------ TS2Vec loss
-def _official_style_loss(z1, z2, alpha=0.5, temporal_unit=0):
-    """TS2Vec's formulation with the tril/triu trick that drops each row's diagonal."""
-
-    def drop_diag_nll(sim):
-        logits = torch.tril(sim, diagonal=-1)[:, :, :-1] + torch.triu(sim, diagonal=1)[:, :, 1:]
-        return -F.log_softmax(logits, dim=-1)
-
-    def instance(a, b):
-        n = a.size(0)
-        if n == 1:
-            return a.new_tensor(0.0)
-        z = torch.cat([a, b], dim=0).transpose(0, 1)
-        nll = drop_diag_nll(z @ z.transpose(1, 2))
-        i = torch.arange(n)
-        return (nll[:, i, n + i - 1].mean() + nll[:, n + i, i].mean()) / 2
-
-    def temporal(a, b):
-        t = a.size(1)
-        if t == 1:
-            return a.new_tensor(0.0)
-        z = torch.cat([a, b], dim=1)
-        nll = drop_diag_nll(z @ z.transpose(1, 2))
-        i = torch.arange(t)
-        return (nll[:, i, t + i - 1].mean() + nll[:, t + i, i].mean()) / 2
-
-    loss, d = torch.tensor(0.0), 0
-    while z1.size(1) > 1:
-        loss += alpha * instance(z1, z2)
-        if d >= temporal_unit:
-            loss += (1 - alpha) * temporal(z1, z2)
-        d += 1
-        z1 = F.max_pool1d(z1.transpose(1, 2), kernel_size=2).transpose(1, 2)
-        z2 = F.max_pool1d(z2.transpose(1, 2), kernel_size=2).transpose(1, 2)
-    if z1.size(1) == 1:
-        loss += alpha * instance(z1, z2)
-        d += 1
-    return loss / d
-
-
-@pytest.mark.parametrize("b, t, alpha, unit", [(6, 13, 0.5, 0), (4, 16, 0.3, 1), (1, 5, 0.5, 0)])
-def test_hierarchical_loss_matches_official_formulation(b, t, alpha, unit):
-    torch.manual_seed(0)
-    z1, z2 = torch.randn(b, t, 8), torch.randn(b, t, 8)
-    ours = hierarchical_contrastive_loss(z1, z2, alpha, unit)
-    assert torch.allclose(ours, _official_style_loss(z1, z2, alpha, unit), atol=1e-5)
-    # aligned views give a lower loss than unrelated ones
-    if b > 1:
-        assert hierarchical_contrastive_loss(z1, z1 + 0.01 * z2, alpha, unit) < ours
-
-
-def test_mask_patches_masks_the_share_of_observed_patches_only():
-    valid = torch.ones(4, 3, 10, dtype=torch.bool)
-    valid[0, 0, 6:] = False
-    masked = mask_patches(valid, 0.4)
-    assert (masked & ~valid).sum() == 0
-    assert masked[1, 1].sum() == 4 and masked[0, 0].sum() == 3  # 6 valid: keep floor(3.6)
 
 
 # ------------------------------------------------------------------ encoders
@@ -351,23 +289,3 @@ def test_onnx_export_takes_other_lengths_for_every_series_encoder(tmp_path, back
     padded[1, :, 10:] = float("nan")
     diffs = compare_onnx(encoder, [torch.randn(1, 3, 9), padded], tmp_path / "m.onnx")
     assert diffs["max_abs_diff_l2_normalised"] < 1e-4
-
-
-def test_ts2vec_keeps_the_equal_weight_average_of_its_iterates():
-    from sslctl.encoders.base import Encoder
-    from sslctl.encoders.series_base import SeriesNormalize
-    from sslctl.methods.ts2vec import TS2Vec, TS2VecSpec
-
-    encoder = Encoder(SeriesNormalize([0.0], [1.0]), DilatedCNN(1, 8, 8, 2), 8)
-    method = TS2Vec(encoder, TS2VecSpec(name="ts2vec"))
-    weight = encoder.backbone.input_fc.weight
-    iterates = []
-    for _ in range(3):  # a training step: forward (averages the current weights), update
-        iterates.append(weight.detach().clone())
-        method(overlapping_crops(torch.randn(4, 1, 16)))[0].backward()
-        with torch.no_grad():
-            weight.add_(torch.randn_like(weight))
-    iterates.append(weight.detach().clone())
-    kept = method.encoder_to_save().backbone.input_fc.weight
-    assert torch.allclose(kept, torch.stack(iterates).mean(dim=0), atol=1e-6)
-    assert not kept.requires_grad
