@@ -132,7 +132,9 @@ def probe(
     run: Annotated[Path, typer.Argument(help="Run directory.")],
     data: Annotated[
         str | None,
-        typer.Option(help="Labelled SPEC; builtin:NAME uses its train/test splits, else 80/20."),
+        typer.Option(
+            help="Labelled data source; builtin:NAME uses its train/test splits, else 80/20."
+        ),
     ] = None,
     protocol: Annotated[
         Protocol | None,
@@ -177,7 +179,10 @@ def _shown(value: object) -> str:
 @app.command()
 def embed(
     run: Annotated[Path, typer.Argument(help="Run directory.")],
-    data: Annotated[str, typer.Option(help="Data SPEC to embed.")],
+    data: Annotated[
+        str,
+        typer.Option(help="Data source to embed (folder, list file, shards, .npz, builtin:NAME)."),
+    ],
     out: Annotated[
         Path, typer.Option(help="FILE.npy (embeddings) or FILE.npz (x, and y if labelled).")
     ],
@@ -201,12 +206,14 @@ def coreset(
         ),
     ],
     budget: Annotated[str, typer.Option(help="Count (e.g. 500) or fraction (e.g. 0.1).")],
-    data: Annotated[str | None, typer.Option(help="Pool data SPEC (with a run directory).")] = None,
+    data: Annotated[
+        str | None, typer.Option(help="Pool data source (with a run directory).")
+    ] = None,
     strategy: Annotated[
         Strategy, typer.Option(help="Selection strategy (registered in sslctl.selection).")
     ] = Strategy("kcenter"),
     target: Annotated[
-        str | None, typer.Option(help="Target data SPEC, or embeddings .npy (simcore).")
+        str | None, typer.Option(help="Target data source, or embeddings .npy (simcore).")
     ] = None,
     out: Annotated[str, typer.Option(help="File for the indices, or - for stdout.")] = "-",
     seed: Annotated[int, typer.Option(help="Seed for kcenter's first pick and random.")] = 0,

@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 from sslctl import specs
 from sslctl.errors import UserError
 from sslctl.eval import DEFAULT_PROTOCOLS, PROBES
-from sslctl.specs import OptimSpec, Spec, Strict, TrainSpec
+from sslctl.specs import Location, OptimSpec, Strict, TrainSpec
 
 
 # ---------------------------------------------------------------- data
@@ -70,8 +70,10 @@ ProtocolName = _protocol_name()
 
 
 class ProbeSpec(Strict):
-    train: Spec | None = Field(None, description="Labelled data the probes fit on (SPEC).")
-    test: Spec | None = Field(None, description="Labelled data the probes are scored on (SPEC).")
+    train: Location | None = Field(None, description="Labelled data source the probes fit on.")
+    test: Location | None = Field(
+        None, description="Labelled data source the probes are scored on."
+    )
     k: int = Field(20, gt=0, le=10_000, description="kNN neighbours.")
     temperature: float = Field(0.07, gt=0, le=100, description="kNN similarity temperature.")
     protocols: list[ProtocolName] = Field(
@@ -81,7 +83,7 @@ class ProbeSpec(Strict):
 
 
 class TeacherSpec(Strict):
-    run: Spec = Field(
+    run: Location = Field(
         description="Run directory of the teacher encoder (from pretrain or distill)."
     )
 

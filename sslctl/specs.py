@@ -21,15 +21,15 @@ def ordered(scale: tuple[float, float]) -> tuple[float, float]:
     return scale
 
 
-def spec_path(value: str) -> str:
-    """A data SPEC, run directory or file: never empty (an empty path means the current
+def location(value: str) -> str:
+    """A data source, run directory or file: never empty (an empty path means the current
     folder, which would be trained on or written into)."""
     if not value.strip():
         raise ValueError("must name a file, folder or builtin:NAME, not be empty")
     return value
 
 
-Spec = Annotated[str, AfterValidator(spec_path)]
+Location = Annotated[str, AfterValidator(location)]
 Fraction = Annotated[float, Field(gt=0, le=1)]
 Scale = Annotated[tuple[Fraction, Fraction], AfterValidator(ordered)]
 
@@ -61,7 +61,7 @@ class EncoderSpec(Strict):
         "1-channel log-mel spectrograms) or an sslctl encoder (audio_cnn; for time series "
         "dilated_cnn, resnet1d, patch_tst; for graphs gin, gcn)."
     )
-    weights: Spec | None = Field(
+    weights: Location | None = Field(
         None, description="Local .safetensors/.pt file to initialise from; never downloads."
     )
     kwargs: dict[str, Any] = Field(

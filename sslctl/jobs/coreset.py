@@ -41,13 +41,13 @@ def load_embeddings(path: Path) -> torch.Tensor:
     return x
 
 
-def _embeddings(loaded, spec: str | None, device: torch.device, option: str) -> torch.Tensor:
-    """A `.npy` of embeddings as it is, or a data SPEC embedded with the run's encoder."""
-    if spec is not None and spec.endswith(".npy") and Path(spec).is_file():
-        return load_embeddings(Path(spec))
+def _embeddings(loaded, source: str | None, device: torch.device, option: str) -> torch.Tensor:
+    """A `.npy` of embeddings as it is, or a data source embedded with the run's encoder."""
+    if source is not None and source.endswith(".npy") and Path(source).is_file():
+        return load_embeddings(Path(source))
     if loaded is None:
         raise UserError(f"{option}: with RUN an embeddings file, give an embeddings .npy too")
-    return embed_samples(loaded.encoder, loaded.modality, loaded.modality.load(spec), device).x
+    return embed_samples(loaded.encoder, loaded.modality, loaded.modality.load(source), device).x
 
 
 def coreset(
@@ -74,7 +74,7 @@ def coreset(
     tgt = None
     if chosen.needs_target:
         if target is None:
-            raise UserError(f"--target: strategy {strategy} needs a target data SPEC")
+            raise UserError(f"--target: strategy {strategy} needs a target data source")
         tgt = _embeddings(loaded, target, device, "--target")
         if tgt.shape[1] != pool.shape[1]:
             raise UserError(

@@ -20,13 +20,13 @@ class SourceCheck:
     fix: str | None = None
 
 
-def parse_builtin(spec: str, names: list[str], kind: str) -> tuple[str, str]:
+def parse_builtin(source: str, names: list[str], kind: str) -> tuple[str, str]:
     """`builtin:NAME[:split]` -> (NAME, split), split defaulting to train; UserError otherwise."""
-    parts = spec.split(":")
+    parts = source.split(":")
     name = parts[1] if len(parts) > 1 else ""
     split = parts[2] if len(parts) > 2 else "train"
     if name not in names:
-        raise UserError(f"{spec}: unknown builtin {kind} dataset; valid: {', '.join(names)}")
+        raise UserError(f"{source}: unknown builtin {kind} dataset; valid: {', '.join(names)}")
     if split not in ("train", "test"):
-        raise UserError(f"{spec}: split must be train or test, got {split!r}")
+        raise UserError(f"{source}: split must be train or test, got {split!r}")
     return name, split

@@ -27,7 +27,7 @@ class FileSource:
     """`paths[i]` is sample i's file (relative to `root`, or absolute); for shards, `paths`
     holds the shard files and `members` each sample's (shard, offset, size)."""
 
-    spec: str
+    source: str  # the data-source string it was opened from
     root: Path
     paths: np.ndarray  # bytes
     labels: np.ndarray | None
@@ -104,19 +104,19 @@ def _read_shards(folder: Path, suffixes: set[str]) -> FileSource:
     return FileSource(str(folder), folder.resolve(), paths, table.labels, classes, members)
 
 
-def open_file_source(spec: str, suffixes: set[str], kind: str) -> FileSource | None:
-    """The streamed view of `spec`, or None when it is not a file source (an array file or a
+def open_file_source(source: str, suffixes: set[str], kind: str) -> FileSource | None:
+    """The streamed view of `source`, or None when it is not a file source (an array file or a
     builtin set, which the modality reads itself)."""
-    if spec.startswith("builtin:"):
+    if source.startswith("builtin:"):
         return None
-    path = Path(spec)
-    if not spec.strip() or not path.exists():
-        raise UserError(f"{spec or repr(spec)}: data path not found")
+    path = Path(source)
+    if not source.strip() or not path.exists():
+        raise UserError(f"{source or repr(source)}: data path not found")
     if is_shard_folder(path):
         return _read_shards(path, suffixes)
     if path.is_dir():
         listing = list_folder(path, suffixes, kind)
-        return FileSource(spec, listing.root, listing.files, listing.labels, listing.classes)
+        return FileSource(source, listing.root, listing.files, listing.labels, listing.classes)
     if path.suffix.lower() in LIST_SUFFIXES:
         return _read_list(path, kind)
     return None

@@ -219,9 +219,9 @@ def source_checks() -> list[SourceCheck]:
     return checks
 
 
-def load_builtin_audio(spec: str) -> tuple[np.ndarray, np.ndarray]:
+def load_builtin_audio(source: str) -> tuple[np.ndarray, np.ndarray]:
     """`builtin:NAME[:split]` -> (x float32 (N, 16000) NaN-padded at 16 kHz, y int64)."""
-    name, split = parse_builtin(spec, list(MAKERS), "audio")
+    name, split = parse_builtin(source, list(MAKERS), "audio")
     path = _cache_path(name)
     if not path.is_file():
         try:

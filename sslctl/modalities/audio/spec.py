@@ -9,7 +9,7 @@ from pydantic import Field
 
 from sslctl.modalities import MODALITIES
 from sslctl.modalities.audio.presets import PRESETS
-from sslctl.specs import Scale, Spec, StreamSpec, Strict
+from sslctl.specs import Location, Scale, StreamSpec, Strict
 
 AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif"})
 
@@ -66,7 +66,7 @@ class AudioDataSpec(StreamSpec):
     file_suffixes: ClassVar[frozenset[str]] = AUDIO_SUFFIXES
     packer: ClassVar[str | None] = "sslctl.modalities.audio.read:pack_arrays"
     modality: Literal["audio"] = Field(description="Data modality.")
-    train: Spec = Field(
+    train: Location = Field(
         description="Training audio: folder of wav/flac/ogg (optional class subfolders), list "
         "file (.txt, or .csv with path[,label]), folder of shards from `sslctl pack`, .npz "
         "with x (N, samples)[, y, sample_rate], or builtin:NAME[:split] (spoken-digits, "

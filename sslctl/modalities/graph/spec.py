@@ -9,7 +9,7 @@ from pydantic import Field
 
 from sslctl.modalities import MODALITIES
 from sslctl.modalities.graph.presets import PRESETS
-from sslctl.specs import Spec, Strict
+from sslctl.specs import Location, Strict
 
 PresetName = Literal[tuple(PRESETS)]
 
@@ -56,7 +56,7 @@ class GraphDataSpec(Strict):
     file_suffixes: ClassVar[frozenset[str]] = frozenset()
     packer: ClassVar[str | None] = None
     modality: Literal["graph"] = Field(description="Data modality.")
-    train: Spec = Field(
+    train: Location = Field(
         description="Training graphs: .npz/.pt with x, edge_index [, y, ptr or batch, "
         "edge_attr] (without ptr/batch: one graph, node level), a TU-format folder "
         "(NAME_A.txt ...), an edge-list folder (edges.txt [, features.txt, labels.txt]), "

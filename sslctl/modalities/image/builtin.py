@@ -80,7 +80,7 @@ def source_checks() -> list[SourceCheck]:
     ]
 
 
-def load_builtin_images(spec: str) -> tuple[np.ndarray, np.ndarray]:
+def load_builtin_images(source: str) -> tuple[np.ndarray, np.ndarray]:
     """`builtin:NAME[:split]` -> (x uint8 NCHW, y int64); split defaults to train."""
-    name, split = parse_builtin(spec, list(LOADERS), "image")
+    name, split = parse_builtin(source, list(LOADERS), "image")
     return LOADERS[name](split)

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from sslctl.modalities import MODALITIES
 from sslctl.modalities.image.presets import PRESETS
-from sslctl.specs import Scale, Spec, StreamSpec, Strict
+from sslctl.specs import Location, Scale, StreamSpec, Strict
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"})
 
@@ -45,7 +45,7 @@ class ImageDataSpec(StreamSpec):
     file_suffixes: ClassVar[frozenset[str]] = IMAGE_SUFFIXES
     packer: ClassVar[str | None] = "sslctl.modalities.image.read:pack_arrays"
     modality: Literal["image"] = Field(description="Data modality.")
-    train: Spec = Field(
+    train: Location = Field(
         description="Training data: folder (optional class subfolders), list file (.txt one "
         "path per line, or .csv with path[,label]), folder of shards from `sslctl pack`, "
         ".npz with x[/y], or builtin:NAME[:split] (digits, fashion-mnist)."

@@ -51,9 +51,9 @@ def source_checks() -> list[SourceCheck]:
     return [SourceCheck(name, True, f"{', '.join(DOCUMENTED)} in {root}")]
 
 
-def load_builtin_series(spec: str) -> tuple[np.ndarray, np.ndarray | None]:
+def load_builtin_series(source: str) -> tuple[np.ndarray, np.ndarray | None]:
     """`builtin:NAME[:split]` -> (x (N, C, T) float32 NaN-padded, y int64)."""
     from sslctl.modalities.timeseries.formats import read_ts
 
-    name, split = parse_builtin(spec, available(), "time-series")
+    name, split = parse_builtin(source, available(), "time-series")
     return read_ts(aeon_data_dir() / name / f"{name}_{split.upper()}.ts")

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from sslctl.modalities import MODALITIES
 from sslctl.modalities.timeseries.presets import PRESETS
-from sslctl.specs import Scale, Spec, Strict
+from sslctl.specs import Location, Scale, Strict
 
 PresetName = Literal[tuple(PRESETS)]
 
@@ -63,7 +63,7 @@ class TimeSeriesDataSpec(Strict):
     file_suffixes: ClassVar[frozenset[str]] = frozenset()
     packer: ClassVar[str | None] = None
     modality: Literal["timeseries"] = Field(description="Data modality.")
-    train: Spec = Field(
+    train: Location = Field(
         description="Training series: .npy/.npz with x (N, C, T) [and y], a UCR-layout "
         ".csv/.tsv (label, then values), a UCR/UEA .ts file, or builtin:NAME[:split] "
         "(GunPoint, ArrowHead, ItalyPowerDemand, BasicMotions, JapaneseVowels; needs "
