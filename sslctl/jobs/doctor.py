@@ -154,6 +154,8 @@ def _dataset_checks() -> list[tuple[SourceCheck, tuple[str, ...]]]:
     found = []
     for name, spec in REGISTRY.items():
         module, needed_for = spec.builtin, (name,)
+        if module is None:  # a modality without builtin sets
+            continue
         try:
             checks = import_module(module).source_checks()
         except Exception as exc:  # noqa: BLE001 - reported, never raised

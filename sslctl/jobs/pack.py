@@ -42,7 +42,7 @@ def _modality_of(source: str, asked: str | None) -> str:
     if source.startswith("builtin:"):
         name = source.split(":")[1] if ":" in source else ""
         for modality, spec in packable.items():
-            if name in import_module(spec.builtin).NAMES:
+            if spec.builtin and name in import_module(spec.builtin).NAMES:
                 return modality
         raise UserError(f"{source}: pack takes {takes} builtin sets, not {name!r}")
     path = Path(source)

@@ -50,9 +50,9 @@ class GraphAugSpec(Strict):
 class GraphDataSpec(Strict):
     modality_class: ClassVar[str] = "sslctl.modalities.graph.modality:GraphModality"
     # what the registry tells doctor and pack without importing the modality: the module
-    # of its builtin sets (NAMES, source_checks), its file suffixes, and the function that
+    # of its builtin sets (NAMES, source_checks; None: none), its file suffixes, and the function that
     # writes its array sources as files for `sslctl pack` (None: nothing to pack)
-    builtin: ClassVar[str] = "sslctl.modalities.graph.builtin"
+    builtin: ClassVar[str | None] = "sslctl.modalities.graph.builtin"
     file_suffixes: ClassVar[frozenset[str]] = frozenset()
     packer: ClassVar[str | None] = None
     modality: Literal["graph"] = Field(description="Data modality.")
