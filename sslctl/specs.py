@@ -4,7 +4,7 @@ keys are errors, floats must be finite) and the checked field types."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -34,7 +34,19 @@ Fraction = Annotated[float, Field(gt=0, le=1)]
 Scale = Annotated[tuple[Fraction, Fraction], AfterValidator(ordered)]
 
 
-class StreamSpec(Strict):
+class DataSpec(Strict):
+    # A modality's `data` section. What the registry answers without importing the modality
+    # (doctor, pack, the CLI): the class that reads, augments and exports the data
+    # ("module:Class"), the module of its builtin sets (NAMES, source_checks; None: none),
+    # its file suffixes, and the function that writes its array sources as files for
+    # `sslctl pack` ("module:function"; None: nothing to pack).
+    modality_class: ClassVar[str]
+    builtin: ClassVar[str | None] = None
+    file_suffixes: ClassVar[frozenset[str]] = frozenset()
+    packer: ClassVar[str | None] = None
+
+
+class StreamSpec(DataSpec):
     """How a file source (a folder, a list file, shards) is read: decoded once into memory,
     or streamed from disk by `train.num_workers` worker processes."""
 

@@ -59,9 +59,6 @@ class AudioAugSpec(Strict):
 @MODALITIES.register("audio")
 class AudioDataSpec(StreamSpec):
     modality_class: ClassVar[str] = "sslctl.modalities.audio.modality:AudioModality"
-    # what the registry tells doctor and pack without importing the modality: the module
-    # of its builtin sets (NAMES, source_checks; None: none), its file suffixes, and the function that
-    # writes its array sources as files for `sslctl pack` (None: nothing to pack)
     builtin: ClassVar[str | None] = "sslctl.modalities.audio.builtin"
     file_suffixes: ClassVar[frozenset[str]] = AUDIO_SUFFIXES
     packer: ClassVar[str | None] = "sslctl.modalities.audio.read:pack_arrays"

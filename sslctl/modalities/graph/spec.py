@@ -9,7 +9,7 @@ from pydantic import Field
 
 from sslctl.modalities import MODALITIES
 from sslctl.modalities.graph.presets import PRESETS
-from sslctl.specs import Location, Strict
+from sslctl.specs import DataSpec, Location, Strict
 
 PresetName = Literal[tuple(PRESETS)]
 
@@ -47,14 +47,9 @@ class GraphAugSpec(Strict):
 
 
 @MODALITIES.register("graph")
-class GraphDataSpec(Strict):
+class GraphDataSpec(DataSpec):
     modality_class: ClassVar[str] = "sslctl.modalities.graph.modality:GraphModality"
-    # what the registry tells doctor and pack without importing the modality: the module
-    # of its builtin sets (NAMES, source_checks; None: none), its file suffixes, and the function that
-    # writes its array sources as files for `sslctl pack` (None: nothing to pack)
     builtin: ClassVar[str | None] = "sslctl.modalities.graph.builtin"
-    file_suffixes: ClassVar[frozenset[str]] = frozenset()
-    packer: ClassVar[str | None] = None
     modality: Literal["graph"] = Field(description="Data modality.")
     train: Location = Field(
         description="Training graphs: .npz/.pt with x, edge_index [, y, ptr or batch, "

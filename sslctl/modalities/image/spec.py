@@ -38,9 +38,6 @@ class ImageAugSpec(Strict):
 @MODALITIES.register("image")
 class ImageDataSpec(StreamSpec):
     modality_class: ClassVar[str] = "sslctl.modalities.image.modality:ImageModality"
-    # what the registry tells doctor and pack without importing the modality: the module
-    # of its builtin sets (NAMES, source_checks; None: none), its file suffixes, and the function that
-    # writes its array sources as files for `sslctl pack` (None: nothing to pack)
     builtin: ClassVar[str | None] = "sslctl.modalities.image.builtin"
     file_suffixes: ClassVar[frozenset[str]] = IMAGE_SUFFIXES
     packer: ClassVar[str | None] = "sslctl.modalities.image.read:pack_arrays"

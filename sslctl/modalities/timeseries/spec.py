@@ -9,7 +9,7 @@ from pydantic import Field
 
 from sslctl.modalities import MODALITIES
 from sslctl.modalities.timeseries.presets import PRESETS
-from sslctl.specs import Location, Scale, Strict
+from sslctl.specs import DataSpec, Location, Scale, Strict
 
 PresetName = Literal[tuple(PRESETS)]
 
@@ -54,14 +54,9 @@ class SeriesAugSpec(Strict):
 
 
 @MODALITIES.register("timeseries")
-class TimeSeriesDataSpec(Strict):
+class TimeSeriesDataSpec(DataSpec):
     modality_class: ClassVar[str] = "sslctl.modalities.timeseries.modality:TimeSeriesModality"
-    # what the registry tells doctor and pack without importing the modality: the module
-    # of its builtin sets (NAMES, source_checks; None: none), its file suffixes, and the function that
-    # writes its array sources as files for `sslctl pack` (None: nothing to pack)
     builtin: ClassVar[str | None] = "sslctl.modalities.timeseries.builtin"
-    file_suffixes: ClassVar[frozenset[str]] = frozenset()
-    packer: ClassVar[str | None] = None
     modality: Literal["timeseries"] = Field(description="Data modality.")
     train: Location = Field(
         description="Training series: .npy/.npz with x (N, C, T) [and y], a UCR-layout "
