@@ -189,7 +189,7 @@ def test_registries_load_without_torch(tmp_path):
         "from sslctl.modalities import MODALITIES\n"
         "from sslctl.methods import METHODS\n"
         "import sslctl.eval, sslctl.selection, sslctl.encoders\n"
-        "names = MODALITIES.names()\n"
+        "names = MODALITIES.names()[:4]\n"
         "print(names, 'torch' in sys.modules)\n"
     )
     out = subprocess.run(
