@@ -17,6 +17,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from sslctl.cli_recipe import SetOpt, recipe_app
 from sslctl.errors import Interrupted, NonFiniteLoss, UserError
 from sslctl.eval import DEFAULT_PROTOCOLS, PROBES
 from sslctl.modalities import MODALITIES
@@ -30,10 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-recipe_app = typer.Typer(help="Validate, show, list recipes and print their JSON Schema.")
 app.add_typer(recipe_app, name="recipe")
-
-RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"
 
 
 class Device(StrEnum):
@@ -59,10 +57,6 @@ class Format(StrEnum):
     safetensors = "safetensors"
 
 
-SetOpt = Annotated[
-    list[str] | None,
-    typer.Option("--set", help="Override a recipe field: --set train.epochs=5 (repeatable)."),
-]
 DeviceOpt = Annotated[Device, typer.Option(help="Where to run; auto picks cuda when present.")]
 
 
@@ -326,55 +320,6 @@ def doctor(
             print(format_line(check))
     if not result["ok"]:
         raise typer.Exit(1)
-
-
-@recipe_app.command("validate")
-def recipe_validate(recipe: Path, set_: SetOpt = None):
-    """Check a recipe; exit 2 with one line per problem."""
-    from sslctl.recipe import load_recipe
-
-    load_recipe(recipe, set_ or [])
-    print(f"{recipe}: ok", file=sys.stderr)
-
-
-@recipe_app.command("show")
-def recipe_show(recipe: Path, set_: SetOpt = None):
-    """Print the resolved recipe (defaults filled in, overrides applied) as YAML."""
-    from sslctl.recipe import dump_recipe, load_recipe
-
-    sys.stdout.write(dump_recipe(load_recipe(recipe, set_ or [])))
-
-
-@recipe_app.command("schema")
-def recipe_schema():
-    """Print the recipe JSON Schema (for editor completion and validation)."""
-    from sslctl.recipe import Recipe
-
-    print(json.dumps(Recipe.model_json_schema(), indent=2))
-
-
-@recipe_app.command("list")
-def recipe_list(
-    units: Annotated[
-        bool,
-        typer.Option(
-            "--units",
-            help="List the registered units instead, one 'KIND<TAB>NAME<TAB>MODULE' line each: "
-            "methods, probe protocols and coreset strategies, plugins included.",
-        ),
-    ] = False,
-):
-    """List the ready recipes shipped in recipes/ (or, with --units, what a recipe can name)."""
-    if not units:
-        for path in sorted(RECIPES_DIR.rglob("*.yaml")):
-            print(path.relative_to(RECIPES_DIR.parent))
-        return
-    from sslctl.methods import METHODS
-    from sslctl.selection import STRATEGIES
-
-    for kind, registry in (("method", METHODS), ("probe", PROBES), ("strategy", STRATEGIES)):
-        for name in registry.names():
-            print(f"{kind}\t{name}\t{registry.module(name)}")
 
 
 def _usage_error(exc: typer.TyperException) -> NoReturn:

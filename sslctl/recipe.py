@@ -30,12 +30,30 @@ def _data_union():
     return Annotated[Union[specs], Field(discriminator="modality")], MODALITIES.names()  # noqa: UP007
 
 
-DataSpec, MODALITY_NAMES = _data_union()
+DataSection, MODALITY_NAMES = _data_union()
 
 
 # ---------------------------------------------------------------- encoder
+def _encoder_names() -> str:
+    """The `encoder.name` description: timm's models, and sslctl's own encoders by modality,
+    as the encoder registry holds them (plugins included)."""
+    from sslctl.encoders import ENCODERS
+
+    by_modality: dict[str, list[str]] = {}
+    for name, unit in ENCODERS.items():
+        by_modality.setdefault(unit.modality, []).append(name)
+    own = "; ".join(f"{modality}: {', '.join(names)}" for modality, names in by_modality.items())
+    return (
+        "timm model name (e.g. resnet18, vit_tiny_patch16_224; audio takes them on 1-channel "
+        f"log-mel spectrograms) or an sslctl encoder ({own})."
+    )
+
+
 class EncoderSpec(specs.EncoderSpec):
-    # Checks the name against the encoder registry, which the plain specs layer cannot see.
+    # Names checked against (and described from) the encoder registry, which the plain specs
+    # layer cannot see.
+    name: str = Field(description=_encoder_names())
+
     @field_validator("name")
     @classmethod
     def _known(cls, name: str) -> str:
@@ -98,7 +116,7 @@ class Recipe(Strict):
     seed: int = Field(
         0, ge=0, le=2**32 - 1, description="Seed for init, augmentation and data order."
     )
-    data: DataSpec = Field(description="What to train on and how it is augmented.")
+    data: DataSection = Field(description="What to train on and how it is augmented.")
     encoder: EncoderSpec = Field(description="The encoder being learned (the student in distill).")
     method: MethodSpec = Field(description="Self-supervised method and its parameters.")
     optim: OptimSpec = Field(default_factory=OptimSpec, description="Optimizer and schedules.")

@@ -68,11 +68,7 @@ class StreamSpec(DataSpec):
 
 
 class EncoderSpec(Strict):
-    name: str = Field(
-        description="timm model name (e.g. resnet18, vit_tiny_patch16_224; audio takes them on "
-        "1-channel log-mel spectrograms) or an sslctl encoder (audio_cnn; for time series "
-        "dilated_cnn, resnet1d, patch_tst; for graphs gin, gcn)."
-    )
+    name: str = Field(description="timm model name or a registered sslctl encoder.")
     weights: Location | None = Field(
         None, description="Local .safetensors/.pt file to initialise from; never downloads."
     )

@@ -13,9 +13,11 @@ import random
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -60,6 +62,37 @@ class TrainSettings:
     optim: OptimSpec
     seed: int
     on_decode_error: str = "fail"
+
+
+class MetricWindow:
+    """The loss and method terms summed on the device between two log lines, so the loop
+    reads nothing back to the host until a line is written."""
+
+    def __init__(self, device: torch.device, step: int) -> None:
+        self.loss = torch.zeros((), device=device)
+        self.terms: dict[str, torch.Tensor] = {}
+        self.time, self.step = time.perf_counter(), step
+
+    def add(self, loss: torch.Tensor, terms: dict[str, torch.Tensor]) -> None:
+        self.loss += loss
+        for k, v in terms.items():
+            self.terms[k] = self.terms.get(k, 0) + v.detach().float()
+
+    def record(self, step: int, plan: Plan, lr: float) -> dict[str, float]:
+        """The metrics.jsonl line for the steps since the last one; starts a new window."""
+        n, now = step - self.step, time.perf_counter()
+        record = {
+            "step": step,
+            "epoch": round(step / plan.steps_per_epoch, 4),
+            "loss": float(self.loss) / n,
+            "lr": lr,
+            "throughput": n * plan.global_batch / max(now - self.time, 1e-9),
+        }
+        record.update({k: float(v) / n for k, v in self.terms.items()})
+        self.loss.zero_()
+        self.terms = {}
+        self.time, self.step = now, step
+        return record
 
 
 @dataclass
@@ -235,9 +268,7 @@ class Trainer:
     def _loop(self, log: TrainLog) -> None:
         t, plan, method = self.train, self.plan, self.method
         bad_step = torch.tensor(-1, device=self.device)
-        loss_sum = torch.zeros((), device=self.device)
-        terms_sum: dict[str, torch.Tensor] = {}
-        last_time, last_step = time.perf_counter(), self.step
+        window = MetricWindow(self.device, self.step)
         self.model.train()
         inputs = train_inputs(
             self.modality,
@@ -254,48 +285,15 @@ class Trainer:
             method.progress = step / plan.steps_per_epoch
             lr = lr_at(self.optim, step, plan.total_steps, plan.steps_per_epoch)
             set_schedule(self.opt, lr, wd_at(self.optim, step, plan.total_steps))
-            for micro in range(t.accumulate):
-                x = next(inputs)
-                # DDP reduces gradients during the last micro-batch's backward only
-                last = micro == t.accumulate - 1
-                with nullcontext() if last or self.ddp is None else self.ddp.no_sync():
-                    with self.autocast:
-                        views = self.modality.views(x, method.view_plan)
-                        loss, terms = self.model(views)
-                    (loss / t.accumulate).backward()
-            method.prepare_gradients()
-            if t.grad_clip:
-                torch.nn.utils.clip_grad_norm_(method.parameters(), t.grad_clip)
-            self.opt.step()
-            self.opt.zero_grad(set_to_none=True)
-            if method.teacher_momentum is not None:
-                m = momentum_at(method.teacher_momentum, step, plan.total_steps)
-                for student, teacher in method.ema_pairs():
-                    ema_update(student, teacher, m, method.teacher_copies_buffers)
-            loss = loss.detach()
+            loss, terms = self._update(inputs, step)
             bad_step = torch.where(~torch.isfinite(loss) & (bad_step < 0), step, bad_step)
-            loss_sum += loss
-            for k, v in terms.items():
-                terms_sum[k] = terms_sum.get(k, 0) + v.detach().float()
+            window.add(loss, terms)
             self.step += 1
             done = self.step == plan.total_steps
             boundary = self.step % t.log_every == 0 or done
             if boundary:  # the only host reads of the loop: loss, metrics, stop flag
                 self._check_finite(bad_step)
-                n = self.step - last_step
-                now = time.perf_counter()
-                record = {
-                    "step": self.step,
-                    "epoch": round(self.step / plan.steps_per_epoch, 4),
-                    "loss": float(loss_sum) / n,
-                    "lr": lr,
-                    "throughput": n * plan.global_batch / max(now - last_time, 1e-9),
-                }
-                record.update({k: float(v) / n for k, v in terms_sum.items()})
-                log.log(record)
-                loss_sum.zero_()
-                terms_sum = {}
-                last_time, last_step = now, self.step
+                log.log(window.record(self.step, plan, lr))
             if self.step % t.checkpoint_every == 0 or done:
                 self._check_finite(bad_step)
                 self.save()
@@ -303,3 +301,28 @@ class Trainer:
             if boundary and not done and ddp.any_rank(self._stop_signal is not None, self.device):
                 self.save()
                 raise Interrupted(f"stopped at step {self.step}; resume with --resume")
+
+    def _update(self, inputs: Iterator[Any], step: int) -> tuple[torch.Tensor, dict]:
+        """One optimizer update: every micro-batch's views, forward and backward, the method's
+        gradient rules, clipping, the step and the EMA teachers. Returns the last
+        micro-batch's loss (detached) and terms, still on the device."""
+        t, plan, method = self.train, self.plan, self.method
+        for micro in range(t.accumulate):
+            x = next(inputs)
+            # DDP reduces gradients during the last micro-batch's backward only
+            last = micro == t.accumulate - 1
+            with nullcontext() if last or self.ddp is None else self.ddp.no_sync():
+                with self.autocast:
+                    views = self.modality.views(x, method.view_plan)
+                    loss, terms = self.model(views)
+                (loss / t.accumulate).backward()
+        method.prepare_gradients()
+        if t.grad_clip:
+            torch.nn.utils.clip_grad_norm_(method.parameters(), t.grad_clip)
+        self.opt.step()
+        self.opt.zero_grad(set_to_none=True)
+        if method.teacher_momentum is not None:
+            m = momentum_at(method.teacher_momentum, step, plan.total_steps)
+            for student, teacher in method.ema_pairs():
+                ema_update(student, teacher, m, method.teacher_copies_buffers)
+        return loss.detach(), terms

@@ -46,7 +46,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("engine", ("sslctl.engine", "sslctl.engine.")),
     ("run directory", ("sslctl.recipe", "sslctl.rundir")),
     ("jobs", ("sslctl.jobs", "sslctl.jobs.")),
-    ("cli", ("sslctl.cli", "sslctl.__main__")),
+    ("cli", ("sslctl.cli", "sslctl.cli_recipe", "sslctl.__main__")),
 ]
 
 

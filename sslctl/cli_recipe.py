@@ -1,0 +1,75 @@
+"""`sslctl recipe ...`: validate, show, list recipes and print their JSON Schema; and the
+`--set` option every recipe-reading command takes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+recipe_app = typer.Typer(help="Validate, show, list recipes and print their JSON Schema.")
+
+RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"
+
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a recipe field: --set train.epochs=5 (repeatable)."),
+]
+
+
+@recipe_app.command("validate")
+def recipe_validate(recipe: Path, set_: SetOpt = None):
+    """Check a recipe; exit 2 with one line per problem."""
+    from sslctl.recipe import load_recipe
+
+    load_recipe(recipe, set_ or [])
+    print(f"{recipe}: ok", file=sys.stderr)
+
+
+@recipe_app.command("show")
+def recipe_show(recipe: Path, set_: SetOpt = None):
+    """Print the resolved recipe (defaults filled in, overrides applied) as YAML."""
+    from sslctl.recipe import dump_recipe, load_recipe
+
+    sys.stdout.write(dump_recipe(load_recipe(recipe, set_ or [])))
+
+
+@recipe_app.command("schema")
+def recipe_schema():
+    """Print the recipe JSON Schema (for editor completion and validation)."""
+    from sslctl.recipe import Recipe
+
+    print(json.dumps(Recipe.model_json_schema(), indent=2))
+
+
+@recipe_app.command("list")
+def recipe_list(
+    units: Annotated[
+        bool,
+        typer.Option(
+            "--units",
+            help="List the registered units instead, one 'KIND<TAB>NAME<TAB>MODULE' line each: "
+            "modalities, encoders, methods, probe protocols and coreset strategies, plugins "
+            "included.",
+        ),
+    ] = False,
+):
+    """List the ready recipes shipped in recipes/ (or, with --units, what a recipe can name)."""
+    if not units:
+        for path in sorted(RECIPES_DIR.rglob("*.yaml")):
+            print(path.relative_to(RECIPES_DIR.parent))
+        return
+    from sslctl.encoders import ENCODERS
+    from sslctl.eval import PROBES
+    from sslctl.methods import METHODS
+    from sslctl.modalities import MODALITIES
+    from sslctl.selection import STRATEGIES
+
+    registries = {"modality": MODALITIES, "encoder": ENCODERS, "method": METHODS}
+    registries |= {"probe": PROBES, "strategy": STRATEGIES}
+    for kind, registry in registries.items():
+        for name in registry.names():
+            print(f"{kind}\t{name}\t{registry.module(name)}")
