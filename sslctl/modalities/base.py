@@ -188,11 +188,16 @@ class Modality(ABC):
     def for_training(cls, data: Any, train: Samples, workers: int | str) -> Modality:
         """Fit input statistics on the training samples (they go into encoder.json)."""
 
+    # a modality with file sources (StreamingModality): the type of its stream settings
+    stream_settings: ClassVar[type[StreamSettings] | None] = None
+
     @classmethod
     def from_run(cls, input_spec: dict[str, Any], data: Any, workers: int | str) -> Modality:
         """The modality of a saved run: its encoder.json input spec, and (for file sources)
         the run's data spec and `train.num_workers`, which say how evaluation files are read."""
-        return cls(input_spec)
+        if cls.stream_settings is None:
+            return cls(input_spec)
+        return cls(input_spec, stream=cls.stream_settings.of(data), workers=workers)
 
     @abstractmethod
     def load(self, source: str) -> Samples:

@@ -9,6 +9,18 @@ import numpy as np
 from sslctl.errors import UserError, first_line
 
 
+def npz_source(source: str, kind: str) -> Path:
+    """The path of an array source, which must be an .npz: what a source string that is not a
+    file source or builtin set has to be."""
+    path = Path(source)
+    if path.suffix.lower() != ".npz":
+        raise UserError(
+            f"{path}: {kind} data must be a folder, a list file (.txt, .csv), a folder of "
+            "shards or a .npz file"
+        )
+    return path
+
+
 def open_npz(path: Path, x_meaning: str = "") -> dict[str, np.ndarray]:
     """The arrays of an .npz source, which must hold `x`; UserError naming the file otherwise.
     Never unpickles (object arrays are refused), and reads every array here, so a truncated or

@@ -64,6 +64,7 @@ class AudioModality(Modality):
         "masked": "mae",
     }
     presets = PRESETS
+    stream_settings = StreamSettings
 
     def __init__(
         self,
@@ -156,12 +157,6 @@ class AudioModality(Modality):
         return load_audio(
             data.train, data.sample_rate, max_samples, StreamSettings.of(data), workers
         )
-
-    @classmethod
-    def from_run(
-        cls, input_spec: dict[str, Any], data: AudioDataSpec, workers: int | str
-    ) -> AudioModality:
-        return cls(input_spec, stream=StreamSettings.of(data), workers=workers)
 
     def load(self, source: str) -> Samples:
         return load_audio(

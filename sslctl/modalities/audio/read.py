@@ -20,7 +20,7 @@ from sslctl.modalities.audio.decode import (
 from sslctl.modalities.audio.spec import AUDIO_SUFFIXES
 from sslctl.modalities.base import Samples
 from sslctl.sources.files import open_file_source
-from sslctl.sources.npz import open_npz
+from sslctl.sources.npz import npz_source, open_npz
 from sslctl.sources.stream import (
     FileSamples,
     StreamSettings,
@@ -88,13 +88,7 @@ def load_audio(
         if rate != RATE:
             x = resample_padded(x, RATE, rate)
     else:
-        path = Path(source)
-        if path.suffix.lower() != ".npz":
-            raise UserError(
-                f"{path}: audio data must be a folder, a list file (.txt, .csv), a folder of "
-                "shards or a .npz file"
-            )
-        x, y = read_npz(path, rate, max_samples)
+        x, y = read_npz(npz_source(source, "audio"), rate, max_samples)
     if len(x) == 0:
         raise UserError(f"{source}: no clips")
     return Samples(torch.from_numpy(x), None if y is None else torch.from_numpy(y), source)

@@ -55,6 +55,7 @@ class ImageModality(Modality):
         "masked": "mae",
     }
     presets = PRESETS
+    stream_settings = ImageStreamSettings
 
     def __init__(
         self,
@@ -106,12 +107,6 @@ class ImageModality(Modality):
             "std": pixels.std(dim=(0, 2, 3)).clamp(min=1e-3).tolist(),
         }
         return cls(spec, data.augment, stream, workers)
-
-    @classmethod
-    def from_run(
-        cls, input_spec: dict[str, Any], data: ImageDataSpec, workers: int | str
-    ) -> ImageModality:
-        return cls(input_spec, stream=ImageStreamSettings.of(data), workers=workers)
 
     def load(self, source: str) -> Samples:
         """Evaluation data, converted to the channels this encoder was trained on."""

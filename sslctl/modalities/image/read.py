@@ -16,7 +16,7 @@ from sslctl.modalities.base import Samples
 from sslctl.modalities.image.decode import DEFAULT_MAX_PIXELS, ImageEvalDecoder, open_image
 from sslctl.modalities.image.spec import IMAGE_SUFFIXES, ImageDataSpec
 from sslctl.sources.files import FileSource, open_file_source
-from sslctl.sources.npz import open_npz
+from sslctl.sources.npz import npz_source, open_npz
 from sslctl.sources.stream import (
     FileSamples,
     StreamSettings,
@@ -73,13 +73,7 @@ def array_samples(source: str, channels: int | None) -> Samples:
 
         x, y = load_builtin_images(source)
     else:
-        path = Path(source)
-        if path.suffix.lower() != ".npz":
-            raise UserError(
-                f"{path}: image data must be a folder, a list file (.txt, .csv), a folder of "
-                "shards or a .npz file"
-            )
-        x, y = _read_npz(path)
+        x, y = _read_npz(npz_source(source, "image"))
     if len(x) == 0:
         raise UserError(f"{source}: no samples")
     images = _convert_channels(torch.from_numpy(np.ascontiguousarray(x)), channels)
