@@ -55,6 +55,7 @@ ModalityName = _choices("ModalityName", MODALITIES.names())
 class Format(StrEnum):
     onnx = "onnx"
     safetensors = "safetensors"
+    timm = "timm"
 
 
 DeviceOpt = Annotated[Device, typer.Option(help="Where to run; auto picks cuda when present.")]
@@ -85,9 +86,10 @@ def _train(
         from sslctl.jobs.pretrain import pretrain
 
         run_dir = pretrain(recipe, out, resume, device.value, quiet)
+    runs = [run_dir / s.name for s in recipe.students] if recipe.students else [run_dir]
     if not quiet:
-        print(f"run written to {run_dir}", file=sys.stderr)
-    print(run_dir)
+        print(f"run written to {', '.join(map(str, runs))}", file=sys.stderr)
+    print("\n".join(map(str, runs)))
 
 
 @app.command()
@@ -109,7 +111,11 @@ def pretrain(
 @app.command()
 def distill(
     recipe: Annotated[
-        Path, typer.Argument(help="Recipe with `teacher: {run: DIR}` and method distill.")
+        Path,
+        typer.Argument(
+            help="Recipe with method distill and a teacher: run: DIR, timm: NAME + weights: "
+            "FILE, onnx: FILE, or random: {encoder: ...}."
+        ),
     ],
     out: Annotated[str | None, typer.Option(help="Run directory; default runs/<name>.")] = None,
     set_: SetOpt = None,
@@ -117,7 +123,13 @@ def distill(
     device: DeviceOpt = Device.auto,
     quiet: Annotated[bool, typer.Option(help="No progress output.")] = False,
 ):
-    """Compress a teacher run's encoder into the recipe's (smaller) student, without labels."""
+    """Compress a frozen teacher into the recipe's student(s), without labels.
+
+    The teacher is a run, a local timm weights file, an ONNX file or a random init; the loss
+    is chosen and weighted in `method.losses` (cosine, LightlyTrain v3's queue_kl and
+    token_kl, v2's token_mse). With `students:` the teacher runs once per batch for all of
+    them and each is written as OUT/NAME; their run directories are printed on stdout.
+    """
     _train(recipe, out, set_ or [], resume, device, quiet, distill=True)
 
 
@@ -235,8 +247,21 @@ def coreset(
 @app.command()
 def export(
     run: Annotated[Path, typer.Argument(help="Run directory.")],
-    format: Annotated[Format, typer.Option("--format", help="onnx or safetensors.")] = Format.onnx,
-    out: Annotated[str | None, typer.Option(help="Output file; default RUN/encoder.<ext>.")] = None,
+    format: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            help="onnx, safetensors (sslctl's encoder) or timm (the backbone in timm's key "
+            "layout, for timm.create_model(NAME, pretrained=True, "
+            "pretrained_cfg_overlay={'file': PATH}, num_classes=0)).",
+        ),
+    ] = Format.onnx,
+    out: Annotated[
+        str | None,
+        typer.Option(
+            help="Output file; default RUN/encoder.onnx, or RUN/model.safetensors (timm)."
+        ),
+    ] = None,
     check: Annotated[
         bool,
         typer.Option(
@@ -245,7 +270,9 @@ def export(
         ),
     ] = True,
 ):
-    """Ship the encoder: ONNX with a dynamic batch axis (normalisation inside), or safetensors."""
+    """Ship the encoder: ONNX with a dynamic batch axis (normalisation inside), safetensors, or
+    timm's own layout (input statistics in the file's metadata, read back by a distill
+    `teacher: {timm: NAME, weights: FILE}`)."""
     from sslctl.jobs.export import export as run_export
 
     path, diffs = run_export(run, format.value, out, check)

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Discriminator, Field, Tag, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from sslctl import specs
+from sslctl.encoders.spec import EncoderSpec
 from sslctl.errors import UserError
 from sslctl.eval import DEFAULT_PROTOCOLS, PROBES
 from sslctl.specs import Location, OptimSpec, Strict, TrainSpec
@@ -31,37 +31,6 @@ def _data_union():
 
 
 DataSection, MODALITY_NAMES = _data_union()
-
-
-# ---------------------------------------------------------------- encoder
-def _encoder_names() -> str:
-    """The `encoder.name` description: timm's models, and sslctl's own encoders by modality,
-    as the encoder registry holds them (plugins included)."""
-    from sslctl.encoders import ENCODERS
-
-    by_modality: dict[str, list[str]] = {}
-    for name, unit in ENCODERS.items():
-        by_modality.setdefault(unit.modality, []).append(name)
-    own = "; ".join(f"{modality}: {', '.join(names)}" for modality, names in by_modality.items())
-    return (
-        "timm model name (e.g. resnet18, vit_tiny_patch16_224; audio takes them on 1-channel "
-        f"log-mel spectrograms) or an sslctl encoder ({own})."
-    )
-
-
-class EncoderSpec(specs.EncoderSpec):
-    # Names checked against (and described from) the encoder registry, which the plain specs
-    # layer cannot see.
-    name: str = Field(description=_encoder_names())
-
-    @field_validator("name")
-    @classmethod
-    def _known(cls, name: str) -> str:
-        from sslctl.encoders import known_encoder, suggest_encoders
-
-        if not known_encoder(name):
-            raise ValueError(f"unknown encoder '{name}'; close matches: {suggest_encoders(name)}")
-        return name
 
 
 # ---------------------------------------------------------------- methods
@@ -100,10 +69,41 @@ class ProbeSpec(Strict):
     )
 
 
-class TeacherSpec(Strict):
-    run: Location = Field(
-        description="Run directory of the teacher encoder (from pretrain or distill)."
+# ---------------------------------------------------------------- teacher and students
+def _teacher_union():
+    """The `teacher` section: one of the registered teacher kinds (sslctl/teachers/), told
+    apart by the kind's one key (`run:`, `timm:`, `onnx:`, `random:`)."""
+    from sslctl.teachers import TEACHERS
+
+    kinds = TEACHERS.names()
+
+    def kind_of(tree: Any) -> str | None:
+        if not isinstance(tree, dict):
+            return tree.kind if isinstance(tree, Strict) else None
+        return next((k for k in kinds if k in tree), None)
+
+    members = tuple(Annotated[spec, Tag(name)] for name, spec in TEACHERS.items())
+    expected = ", ".join(f"{k}:" for k in kinds)
+    union = Annotated[
+        Union[members],  # noqa: UP007
+        Discriminator(
+            kind_of,
+            custom_error_type="teacher_kind",
+            custom_error_message=f"name the teacher's kind by one key: {expected}",
+        ),
+    ]
+    return union, kinds
+
+
+TeacherSection, TEACHER_KINDS = _teacher_union()
+
+
+class StudentSpec(Strict):
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$",
+        description="The student's name: its run directory is OUT/NAME.",
     )
+    encoder: EncoderSpec = Field(description="The student's encoder.")
 
 
 class Recipe(Strict):
@@ -117,12 +117,40 @@ class Recipe(Strict):
         0, ge=0, le=2**32 - 1, description="Seed for init, augmentation and data order."
     )
     data: DataSection = Field(description="What to train on and how it is augmented.")
-    encoder: EncoderSpec = Field(description="The encoder being learned (the student in distill).")
+    encoder: EncoderSpec | None = Field(
+        None,
+        description="The encoder being learned (the student in distill). Required, "
+        "except in a distill recipe that lists `students`.",
+    )
     method: MethodSpec = Field(description="Self-supervised method and its parameters.")
     optim: OptimSpec = Field(default_factory=OptimSpec, description="Optimizer and schedules.")
     train: TrainSpec = Field(default_factory=TrainSpec, description="Loop settings.")
     probe: ProbeSpec = Field(default_factory=ProbeSpec, description="Default probe data.")
-    teacher: TeacherSpec | None = Field(None, description="Teacher run, for distill only.")
+    teacher: TeacherSection | None = Field(
+        None,
+        description="The frozen teacher distill learns from, by kind: run: DIR | timm: "
+        "NAME with weights: FILE | onnx: FILE | random: {encoder: ...}.",
+    )
+    students: list[StudentSpec] | None = Field(
+        None,
+        min_length=1,
+        max_length=16,
+        description="distill only: several students trained "
+        "from one teacher pass, each written as the run directory OUT/NAME (instead of encoder).",
+    )
+
+    @model_validator(mode="after")
+    def _one_encoder_section(self) -> Recipe:
+        if self.students is None:
+            if self.encoder is None:
+                raise PydanticCustomError("encoder_missing", "required field missing")
+            return self
+        if self.encoder is not None:
+            raise PydanticCustomError("students", "give either encoder or students, not both")
+        names = [s.name for s in self.students]
+        if len(set(names)) != len(names):
+            raise PydanticCustomError("students", "student names must differ")
+        return self
 
     @model_validator(mode="after")
     def _modality_makes_the_views(self) -> Recipe:
@@ -181,7 +209,8 @@ def short_repr(value: Any, limit: int = 60) -> str:
 def _describe(err: dict) -> str:
     loc = [str(p) for p in err["loc"]]
     # Discriminated unions put the tag in the path (method.simclr.temperature): drop it.
-    if len(loc) > 1 and loc[0] in ("method", "data") and loc[1] in METHOD_NAMES + MODALITY_NAMES:
+    tags = {"method": METHOD_NAMES, "data": MODALITY_NAMES, "teacher": TEACHER_KINDS}
+    if len(loc) > 1 and loc[1] in tags.get(loc[0], ()):
         loc = [loc[0]] + loc[2:]
     path = ".".join(loc) or "recipe"
     kind, ctx, given = err["type"], err.get("ctx", {}), err.get("input")
@@ -198,6 +227,12 @@ def _describe(err: dict) -> str:
         return f"method.name: {err['msg']}"
     if kind == "preset_kind":
         return f"data.augment.preset: {err['msg']}"
+    if kind == "encoder_missing":
+        return f"encoder: {err['msg']}"
+    if kind == "students":
+        return f"students: {err['msg']}"
+    if kind == "teacher_kind":
+        return f"teacher: {err['msg']}"
     bounds = {"greater_than": "> {gt}", "greater_than_equal": ">= {ge}", "less_than": "< {lt}"}
     bounds["less_than_equal"] = "<= {le}"
     if kind in bounds:

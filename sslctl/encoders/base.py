@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
@@ -18,8 +20,23 @@ class Normalize(nn.Module):
         return (x - self.mean) / self.std
 
 
+@dataclass
+class Features:
+    """What distillation compares: the pooled embedding (B, D) and, for encoders with a
+    spatial or patch map, that map as tokens (B, h * w, C) on a `grid` of (h, w); `cls` is
+    a ViT's class token (B, C), for teachers pooled by it."""
+
+    pooled: torch.Tensor
+    tokens: torch.Tensor | None = None
+    grid: tuple[int, int] | None = None
+    cls: torch.Tensor | None = None
+
+
 class Encoder(nn.Module):
     """`forward(x) -> (B, embed_dim)`; `backbone` is exposed for methods needing internals (MAE)."""
+
+    gives_tokens = False  # True: `features` also returns a token map (timm backbones)
+    token_dim: int | None = None
 
     def __init__(self, normalize: nn.Module, backbone: nn.Module, embed_dim: int) -> None:
         super().__init__()
@@ -29,3 +46,7 @@ class Encoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.backbone(self.normalize(x))
+
+    def features(self, x: torch.Tensor) -> Features:
+        """The pooled embedding and, where the backbone has one, its token map (one pass)."""
+        return Features(self(x))

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import torch
 
-from sslctl.encoders.base import Encoder, Normalize
+from sslctl.encoders.base import Encoder, Features, Normalize
 from sslctl.errors import UserError
+from sslctl.io.weights import read_state_dict
 
 # Keyword arguments a recipe may pass to timm.create_model: the architecture's shape and
 # regularisation. Anything else is refused, because timm also takes keywords that load files
@@ -19,35 +20,63 @@ from sslctl.errors import UserError
 # and a recipe is data: it must not make sslctl read an arbitrary pickle or download.
 TIMM_KWARGS = frozenset(
     {
-        "patch_size", "embed_dim", "depth", "num_heads", "mlp_ratio", "qkv_bias", "qk_norm",
-        "init_values", "class_token", "no_embed_class", "reg_tokens", "global_pool", "fc_norm",
-        "drop_rate", "drop_path_rate", "attn_drop_rate", "proj_drop_rate", "pos_drop_rate",
-        "patch_drop_rate", "dynamic_img_size", "dynamic_img_pad", "pos_embed", "layers",
-        "channels", "stem_type", "stem_width", "output_stride", "width_factor",
+        "patch_size",
+        "embed_dim",
+        "depth",
+        "num_heads",
+        "mlp_ratio",
+        "qkv_bias",
+        "qk_norm",
+        "init_values",
+        "class_token",
+        "no_embed_class",
+        "reg_tokens",
+        "global_pool",
+        "fc_norm",
+        "drop_rate",
+        "drop_path_rate",
+        "attn_drop_rate",
+        "proj_drop_rate",
+        "pos_drop_rate",
+        "patch_drop_rate",
+        "dynamic_img_size",
+        "dynamic_img_pad",
+        "pos_embed",
+        "layers",
+        "channels",
+        "stem_type",
+        "stem_width",
+        "output_stride",
+        "width_factor",
     }
-)  # fmt: skip
+)
 
 
-def _check_kwargs(kwargs: dict) -> None:
+def _check_kwargs(kwargs: dict, field: str) -> None:
     for key, value in kwargs.items():
         if key not in TIMM_KWARGS:
             allowed = ", ".join(sorted(TIMM_KWARGS))
-            raise UserError(f"encoder.kwargs.{key}: not passed to timm (allowed: {allowed})")
+            raise UserError(f"{field}.kwargs.{key}: not passed to timm (allowed: {allowed})")
         plain = (bool, int, float, str)
         if not (
             isinstance(value, plain)
             or (isinstance(value, list | tuple) and all(isinstance(v, plain) for v in value))
         ):
-            raise UserError(f"encoder.kwargs.{key}: must be a number, string or list of them")
+            raise UserError(f"{field}.kwargs.{key}: must be a number, string or list of them")
 
 
 def create_timm_backbone(
-    name: str, in_chans: int, img_size: int | tuple[int, int], kwargs: dict | None = None
+    name: str,
+    in_chans: int,
+    img_size: int | tuple[int, int],
+    kwargs: dict | None = None,
+    field: str = "encoder",
 ) -> torch.nn.Module:
-    """A headless timm model (num_classes=0) for `in_chans` x `img_size` inputs."""
+    """A headless timm model (num_classes=0) for `in_chans` x `img_size` inputs; `field` is
+    the recipe section errors name."""
     import timm
 
-    _check_kwargs(kwargs or {})
+    _check_kwargs(kwargs or {}, field)
     base = dict(pretrained=False, num_classes=0, in_chans=in_chans, **(kwargs or {}))
     try:
         try:
@@ -56,33 +85,40 @@ def create_timm_backbone(
             return timm.create_model(name, **base)
     except (RuntimeError, ValueError, AssertionError, TypeError) as exc:
         raise UserError(
-            f"encoder: cannot build {name} for {in_chans}x{img_size} inputs: {exc}"
+            f"{field}: cannot build {name} for {in_chans}x{img_size} inputs: {exc}"
         ) from None
 
 
 def load_weights(module: torch.nn.Module, path: str) -> None:
     """Initialise from a local .safetensors or .pt state dict; missing files are user errors."""
     file = Path(path)
-    if not file.is_file():
-        raise UserError(f"encoder.weights: file not found: {file}")
-    if file.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
-        try:
-            state = load_file(str(file))
-        except Exception as exc:  # noqa: BLE001 - SafetensorError and friends: a bad file
-            raise UserError(
-                f"encoder.weights: {file} is not readable safetensors ({exc})"
-            ) from None
-    else:
-        from sslctl.io.weights import safe_torch_load
-
-        state = safe_torch_load(file, "state dict")
-    if not isinstance(state, dict) or not all(torch.is_tensor(v) for v in state.values()):
-        raise UserError(f"encoder.weights: {file} is not a state dict of tensors")
+    state, _ = read_state_dict(file, "encoder.weights")
     missing, unexpected = module.load_state_dict(state, strict=False)
     if unexpected or len(missing) == len(list(module.state_dict())):
         raise UserError(f"encoder.weights: {file} does not match the encoder's parameters")
+
+
+class TimmEncoder(Encoder):
+    """An encoder on a timm backbone, which also gives its last feature map as tokens: a
+    CNN's (C, h, w) map, or a ViT's patch tokens without the class/register tokens, after the
+    final norm (`forward_intermediates`, timm 1.0's one API for both)."""
+
+    def __init__(self, normalize: torch.nn.Module, backbone: torch.nn.Module) -> None:
+        super().__init__(normalize, backbone, int(backbone.num_features))
+        self.gives_tokens = callable(getattr(backbone, "forward_intermediates", None))
+        self.token_dim = int(backbone.num_features) if self.gives_tokens else None
+
+    def features(self, x: torch.Tensor) -> Features:
+        if not self.gives_tokens:
+            return Features(self(x))
+        final, (fmap,) = self.backbone.forward_intermediates(
+            self.normalize(x), indices=1, norm=True, output_fmt="NCHW"
+        )
+        pooled = self.backbone.forward_head(final, pre_logits=True)
+        grid = (int(fmap.shape[-2]), int(fmap.shape[-1]))
+        prefix = int(getattr(self.backbone, "num_prefix_tokens", 0))
+        cls = final[:, 0] if final.dim() == 3 and prefix > 0 else None
+        return Features(pooled, fmap.flatten(2).transpose(1, 2), grid, cls)
 
 
 def build_timm_encoder(
@@ -97,4 +133,34 @@ def build_timm_encoder(
     backbone = create_timm_backbone(name, in_chans, img_size, kwargs)
     if weights:
         load_weights(backbone, weights)
-    return Encoder(Normalize(mean, std), backbone, int(backbone.num_features))
+    return TimmEncoder(Normalize(mean, std), backbone)
+
+
+def load_timm_state(
+    backbone: torch.nn.Module, state: dict[str, torch.Tensor], file: Path, field: str
+) -> None:
+    """Load a state dict in timm's own key layout strictly, so a file meant for another model
+    or input is refused with its first mismatching keys instead of half-loading. Classifier
+    weights (the model is built head-less) and BatchNorm step counters are not required."""
+    heads = backbone.pretrained_cfg.get("classifier") or ()
+    heads = (heads,) if isinstance(heads, str) else tuple(heads)
+    state = {k: v for k, v in state.items() if not k.startswith(tuple(f"{h}." for h in heads))}
+    own = backbone.state_dict()
+    problems = [
+        f"{k} is {tuple(state[k].shape)} in the file, {tuple(v.shape)} in the model"
+        for k, v in own.items()
+        if k in state and state[k].shape != v.shape
+    ]
+    problems += [f"{k} missing" for k in own if k not in state and "num_batches_tracked" not in k]
+    problems += [f"{k} unexpected" for k in state if k not in own]
+    if problems:
+        shown = "; ".join(problems[:3]) + (
+            f"; ... {len(problems) - 3} more" if len(problems) > 3 else ""
+        )
+        raise UserError(f"{field}: {file} does not fit this model: {shown}")
+    bad = next(
+        (k for k, v in state.items() if v.is_floating_point() and not v.isfinite().all()), None
+    )
+    if bad is not None:
+        raise UserError(f"{field}: {file} holds NaN or infinite values ({bad})")
+    backbone.load_state_dict(state, strict=False)

@@ -318,7 +318,8 @@ class Trainer:
                 (loss / t.accumulate).backward()
         method.prepare_gradients()
         if t.grad_clip:
-            torch.nn.utils.clip_grad_norm_(method.parameters(), t.grad_clip)
+            for group in method.clip_groups():
+                torch.nn.utils.clip_grad_norm_(group, t.grad_clip)
         self.opt.step()
         self.opt.zero_grad(set_to_none=True)
         if method.teacher_momentum is not None:

@@ -20,9 +20,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from sslctl.encoders.base import Normalize
+from sslctl.encoders.timm_encoder import TimmEncoder
+from sslctl.errors import UserError
 from sslctl.io.atomic import atomic_write
 from sslctl.io.weights import save_weights
-from sslctl.rundir import RunDir, check_output, load_run
+from sslctl.rundir import Run, RunDir, check_output, load_run
 
 ONNX_TOLERANCE = 1e-4
 
@@ -118,6 +121,26 @@ def compare_onnx(module: torch.nn.Module, inputs: list[ModelInput], path: Path) 
     return {"max_abs_diff": raw, "max_abs_diff_l2_normalised": normalised}
 
 
+def write_timm(run: Run, path: Path) -> None:
+    """The backbone's state dict as timm names it (no sslctl prefix, no head: the model was
+    built with num_classes=0), with the input statistics and geometry as metadata."""
+    if not (isinstance(run.encoder, TimmEncoder) and isinstance(run.encoder.normalize, Normalize)):
+        raise UserError(
+            f"--format timm: writes image encoders on timm backbones; {run.path}'s is "
+            f"{run.recipe.encoder.name} on {run.modality.input_spec['modality']} (export "
+            "safetensors or onnx)"
+        )
+    spec = run.modality.input_spec
+    meta = {
+        "timm_model": run.recipe.encoder.name,
+        "mean": json.dumps(run.encoder.normalize.mean.flatten().tolist()),
+        "std": json.dumps(run.encoder.normalize.std.flatten().tolist()),
+        "in_chans": str(spec.get("channels", 1)),
+        "input_spec": json.dumps(spec),
+    }
+    save_weights(path, run.encoder.backbone, meta)
+
+
 def export(
     run_path: str | Path, fmt: str, out: str | None, check: bool
 ) -> tuple[Path, dict[str, float] | None]:
@@ -131,6 +154,11 @@ def export(
         check_output(path, files.files(), "--out")
         meta = {files.info.name: files.info.read_text()}
         save_weights(path, run.encoder, meta)
+        return path, None
+    if fmt == "timm":
+        path = Path(out) if out else run_dir / "model.safetensors"
+        check_output(path, files.files(), "--out")
+        write_timm(run, path)
         return path, None
     path = Path(out) if out else run_dir / "encoder.onnx"
     check_output(path, files.files(), "--out")

@@ -1,5 +1,6 @@
-"""pretrain: recipe -> run directory. Every method trains here, a distillation student too
-(jobs/distill.py is that job's entry; jobs/teacher.py loads its teacher)."""
+"""pretrain: recipe -> run directory. The steps here (checking the output folder, loading the
+data, training) are shared with distill (jobs/distill.py), which trains its students in the
+same engine."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from sslctl.engine import distributed as ddp
 from sslctl.engine.trainer import Trainer, TrainSettings, seed_everything
 from sslctl.errors import UserError
 from sslctl.io.device import pick_device
-from sslctl.jobs.teacher import attach_teacher
-from sslctl.methods import build_method
+from sslctl.methods import METHODS, build_method
+from sslctl.methods.base import Method
 from sslctl.modalities import get_modality
+from sslctl.modalities.base import Modality, Samples
 from sslctl.recipe import Recipe
 from sslctl.rundir import RunDir, is_run_dir, write_encoder, write_recipe
 from sslctl.specs import StreamSpec
@@ -30,14 +32,9 @@ def _device(name: str) -> torch.device:
     return device
 
 
-def pretrain(
-    recipe: Recipe,
-    out: str | None = None,
-    resume: bool = False,
-    device: str = "auto",
-    quiet: bool = False,
-) -> Path:
-    run_dir = Path(out or f"runs/{recipe.name}")
+def open_run(run_dir: Path, resume: bool, device: str) -> tuple[torch.device, bool]:
+    """(the training device, whether to resume), after refusing an output that holds another
+    run or other files: every rank checks before any rank writes."""
     files = RunDir(run_dir)
     ckpt = files.checkpoint
     dev = _device(device)  # joins torchrun's process group first: every rank checks OUT below
@@ -56,19 +53,39 @@ def pretrain(
     if restarted and not resume and ddp.is_main():  # the failed attempt's log, no checkpoint
         files.metrics.unlink(missing_ok=True)
     ddp.barrier()  # no rank writes before every rank has checked OUT
+    return dev, resume
+
+
+def load_data(recipe: Recipe) -> tuple[Modality, Samples]:
+    """The training samples and the modality set up on them (seeded first: a modality's
+    statistics and any random choice follow the recipe's seed)."""
     seed_everything(recipe.seed)
     modality_cls = get_modality(recipe.data.modality)
     workers = recipe.train.num_workers
     samples = modality_cls.load_training_samples(recipe.data, workers)
-    modality = modality_cls.for_training(recipe.data, samples, workers)
-    modality, teacher = attach_teacher(recipe, modality)
-    encoder = modality.build_encoder(recipe.encoder)
-    method = build_method(recipe.method, encoder, teacher)
+    return modality_cls.for_training(recipe.data, samples, workers), samples
+
+
+def train(
+    recipe: Recipe,
+    run_dir: Path,
+    method: Method,
+    modality: Modality,
+    samples: Samples,
+    device: torch.device,
+    resume: bool,
+    quiet: bool,
+) -> None:
+    """Fit `method` and leave its final checkpoint; the run's recipe is written once the
+    trainer is built (and a resumed checkpoint has loaded), so a refused run writes nothing."""
+    files = RunDir(run_dir)
     modality.check_views(method.view_plan)
     torch.manual_seed(recipe.seed + 1000 * ddp.rank())  # per-rank augmentation streams
     on_error = recipe.data.on_decode_error if isinstance(recipe.data, StreamSpec) else "fail"
     settings = TrainSettings(recipe.train, recipe.optim, recipe.seed, on_error)
-    trainer = Trainer(method, modality, samples, ckpt, files.metrics, settings, dev, quiet)
+    trainer = Trainer(
+        method, modality, samples, files.checkpoint, files.metrics, settings, device, quiet
+    )
     if resume:
         trainer.resume()  # a checkpoint that does not load leaves the run's recipe as it was
     if ddp.is_main():
@@ -77,6 +94,22 @@ def pretrain(
         print(samples.note, file=sys.stderr)
     trainer.fit()
     trainer.save()
+
+
+def pretrain(
+    recipe: Recipe,
+    out: str | None = None,
+    resume: bool = False,
+    device: str = "auto",
+    quiet: bool = False,
+) -> Path:
+    if METHODS.get(recipe.method.name).needs_teacher:
+        raise UserError(f"method.name: {recipe.method.name} trains with `sslctl distill RECIPE`")
+    run_dir = Path(out or f"runs/{recipe.name}")
+    dev, resume = open_run(run_dir, resume, device)
+    modality, samples = load_data(recipe)
+    method = build_method(recipe.method, modality.build_encoder(recipe.encoder))
+    train(recipe, run_dir, method, modality, samples, dev, resume, quiet)
     if ddp.is_main():
         write_encoder(run_dir, recipe, modality, method.encoder_to_save().cpu())
     return run_dir

@@ -21,5 +21,5 @@ METHODS: Registry[type[Method]] = Registry(
 )  # fmt: skip
 
 
-def build_method(spec, encoder: Encoder, teacher: Encoder | None = None) -> Method:
-    return METHODS.get(spec.name).build(spec, encoder, teacher)
+def build_method(spec, encoder: Encoder) -> Method:
+    return METHODS.get(spec.name).build(spec, encoder)

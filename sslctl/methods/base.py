@@ -32,13 +32,13 @@ class Method(nn.Module):
     view_plan = ViewPlan()
     teacher_momentum: float | None = None  # base EMA momentum; None: no teacher
     teacher_copies_buffers = True  # False: the EMA teacher keeps BatchNorm statistics of its own
-    needs_teacher = False  # True: trains against a frozen teacher run (recipe `teacher.run`)
+    needs_teacher = False  # True: learns from a frozen teacher (recipe `teacher`; `sslctl distill`)
     Spec: type[Strict]  # the method's recipe section (its `name` field is the registry key)
 
     @classmethod
-    def build(cls, spec: Strict, encoder: Encoder, teacher: Encoder | None) -> Method:
-        """The method for `spec`; `teacher` is the distillation teacher, which only
-        distillation takes."""
+    def build(cls, spec: Strict, encoder: Encoder) -> Method:
+        """The method for `spec` on one encoder (distillation, which also needs a teacher, is
+        built by its own job)."""
         return cls(encoder, spec)
 
     def __init__(self, encoder: Encoder) -> None:
@@ -53,6 +53,11 @@ class Method(nn.Module):
         """Called by the engine once per update, after the backward passes (and DDP's gradient
         reduction) and before `train.grad_clip` and the optimizer step: where a method's own
         rules for its gradients go (DINO: per-parameter clipping, frozen prototypes)."""
+
+    def clip_groups(self) -> list[list[nn.Parameter]]:
+        """The parameter groups `train.grad_clip` clips by norm each on its own (one model:
+        one group; several distilled students: one each, so they train independently)."""
+        return [list(self.parameters())]
 
     def ema_pairs(self) -> list[tuple[nn.Module, nn.Module]]:
         """(student, teacher) module pairs the engine moves by EMA after each update."""

@@ -30,6 +30,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "sslctl.eval",
             "sslctl.selection",
             "sslctl.encoders",
+            "sslctl.teachers",
             "sslctl.modalities",
             *(f"sslctl.modalities.{p.name}" for p in (ROOT / "modalities").iterdir() if p.is_dir()),
             *(  # a modality's recipe section and the preset table it names
@@ -44,7 +45,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("modalities", ("sslctl.modalities.",)),
     ("methods", ("sslctl.methods.",)),
     ("engine", ("sslctl.engine", "sslctl.engine.")),
-    ("run directory", ("sslctl.recipe", "sslctl.rundir")),
+    # teacher kinds are recipe sections that also load their teacher (a run's among them)
+    ("run directory", ("sslctl.recipe", "sslctl.rundir", "sslctl.teachers.")),
     ("jobs", ("sslctl.jobs", "sslctl.jobs.")),
     ("cli", ("sslctl.cli", "sslctl.cli_recipe", "sslctl.__main__")),
 ]

@@ -15,7 +15,7 @@ import torch
 
 from sslctl.encoders import ENCODERS
 from sslctl.encoders.base import Encoder
-from sslctl.encoders.timm_encoder import create_timm_backbone, load_weights
+from sslctl.encoders.timm_encoder import TimmEncoder, create_timm_backbone, load_weights
 from sslctl.errors import UserError
 from sslctl.modalities.audio.augment import augment, local_window, post_normalise
 from sslctl.modalities.audio.decode import AudioClipDecoder
@@ -211,11 +211,11 @@ class AudioModality(Modality):
         s = self.input_spec
         if spec.name in ENCODERS:  # sslctl's own (audio_cnn), else a timm model
             backbone = own_backbone(spec, "audio", s, "audio")
-        else:
-            backbone = create_timm_backbone(spec.name, 1, (s["n_mels"], s["frames"]), spec.kwargs)
-            if spec.weights:
-                load_weights(backbone, spec.weights)
-        return Encoder(self._frontend(), backbone, int(backbone.num_features))
+            return Encoder(self._frontend(), backbone, int(backbone.num_features))
+        backbone = create_timm_backbone(spec.name, 1, (s["n_mels"], s["frames"]), spec.kwargs)
+        if spec.weights:
+            load_weights(backbone, spec.weights)
+        return TimmEncoder(self._frontend(), backbone)
 
     def export_example(self, batch: int) -> torch.Tensor:
         return (torch.rand(batch, self.clip) * 2 - 1) * 0.5
