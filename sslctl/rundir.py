@@ -85,6 +85,7 @@ def write_encoder(run_dir: Path, recipe: Recipe, modality: Modality, encoder: En
 def load_run(path: str | Path) -> Run:
     """Rebuild the trained encoder (in eval mode, on CPU) from a run directory."""
     run, files = Path(path), RunDir(Path(path))
+    _refuse_students_folder(files)
     for needed in (files.recipe, files.info, files.weights):
         if not needed.is_file():
             raise UserError(f"{run}: not a finished run directory ({needed.name} missing)")
@@ -102,6 +103,17 @@ def load_run(path: str | Path) -> Run:
         reason = first_line(exc, empty="mismatch")
         raise UserError(f"{files.weights}: does not fit {files.recipe} ({reason})") from None
     return Run(run, recipe, modality, encoder.eval())
+
+
+def _refuse_students_folder(files: RunDir) -> None:
+    """A multi-student distillation's folder holds the students' runs, not an encoder: name
+    them instead of reporting a missing file."""
+    if files.info.exists() or not files.recipe.is_file():
+        return
+    recipe = validate(load_tree(files.recipe), str(files.recipe))
+    if recipe.students:
+        runs = ", ".join(str(files.path / s.name) for s in recipe.students)
+        raise UserError(f"{files.path}: holds distilled students, each a run: {runs}")
 
 
 def _read_info(path: Path, recipe: Recipe) -> dict:

@@ -190,7 +190,12 @@ class Distill(Method):
         self.tokens = bool(set(self.weights) & set(TOKEN_LOSSES))
         if self.tokens:
             _check_token_maps(students, teacher, next(k for k in TOKEN_LOSSES if k in self.weights))
-        self.heads = nn.ModuleDict({n: StudentHeads(e, teacher, spec) for n, e in students.items()})
+        start = torch.get_rng_state()  # every student's heads from the same stream, as alone
+        heads = {}
+        for n, e in students.items():
+            torch.set_rng_state(start)
+            heads[n] = StudentHeads(e, teacher, spec)
+        self.heads = nn.ModuleDict(heads)
         if "queue_kl" in self.weights:
             size = spec.queue_size
             size = queue_size_for(dataset_size) if size == "auto" else size
