@@ -52,8 +52,8 @@ def recipe_list(
         typer.Option(
             "--units",
             help="List the registered units instead, one 'KIND<TAB>NAME<TAB>MODULE' line each: "
-            "modalities, encoders, methods, probe protocols and coreset strategies, plugins "
-            "included.",
+            "modalities, encoders, methods, probe protocols, coreset strategies and teacher "
+            "kinds, plugins included.",
         ),
     ] = False,
 ):
@@ -67,9 +67,10 @@ def recipe_list(
     from sslctl.methods import METHODS
     from sslctl.modalities import MODALITIES
     from sslctl.selection import STRATEGIES
+    from sslctl.teachers import TEACHERS
 
     registries = {"modality": MODALITIES, "encoder": ENCODERS, "method": METHODS}
-    registries |= {"probe": PROBES, "strategy": STRATEGIES}
+    registries |= {"probe": PROBES, "strategy": STRATEGIES, "teacher": TEACHERS}
     for kind, registry in registries.items():
         for name in registry.names():
             print(f"{kind}\t{name}\t{registry.module(name)}")

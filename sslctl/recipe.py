@@ -207,7 +207,7 @@ def short_repr(value: Any, limit: int = 60) -> str:
 
 
 def _describe(err: dict) -> str:
-    loc = [str(p) for p in err["loc"]]
+    loc = [str(p) for p in err["loc"] if p != "[key]"]  # a mapping's bad key: its own name
     # Discriminated unions put the tag in the path (method.simclr.temperature): drop it.
     tags = {"method": METHOD_NAMES, "data": MODALITY_NAMES, "teacher": TEACHER_KINDS}
     if len(loc) > 1 and loc[1] in tags.get(loc[0], ()):

@@ -1,12 +1,13 @@
-"""One registry per kind of unit (method, modality, encoder, probe protocol, coreset strategy).
+"""One registry per kind of unit (method, modality, encoder, probe protocol, coreset strategy,
+teacher kind).
 
 A unit registers itself beside its code (`@PROBES.register("knn")`), as timm's
 `@register_model` does; nothing else lists it: every module of the kind's package is imported
 on first use, so a new unit is one new file. Packages outside sslctl add units through
 Python entry points, one group per kind (`sslctl.methods`, `sslctl.encoders`, `sslctl.probes`,
-`sslctl.strategies`, `sslctl.modalities`): an entry point names a module (or object) whose
-import registers the unit. Built-in units are imported first, so a plugin cannot shadow
-them; a plugin that fails to import is one warning, not a broken CLI.
+`sslctl.strategies`, `sslctl.modalities`, `sslctl.teachers`): an entry point names a module
+(or object) whose import registers the unit. Built-in units are imported first, so a plugin
+cannot shadow them; a plugin that fails to import is one warning, not a broken CLI.
 """
 
 from __future__ import annotations
