@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -94,6 +95,7 @@ def run_sslctl(folder: Path, weights: Path, stats: dict, epochs: int, batch: int
 
 
 def run_lightly(folder: Path, weights: Path, stats: dict, epochs: int, batch: int) -> tuple:
+    os.environ.setdefault("LIGHTLY_TRAIN_EVENTS_DISABLED", "1")  # no usage events: offline
     import lightly_train
 
     out = OUT / "lightly"

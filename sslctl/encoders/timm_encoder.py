@@ -90,12 +90,16 @@ def create_timm_backbone(
 
 
 def load_weights(module: torch.nn.Module, path: str) -> None:
-    """Initialise from a local .safetensors or .pt state dict; missing files are user errors."""
+    """Initialise a timm backbone from a local file: sslctl's own encoder.safetensors (its
+    `backbone.` weights), or a checkpoint in timm's layout (.safetensors or a .pt/.pth state
+    dict), classifier keys dropped by name; anything else names its first mismatching keys."""
     file = Path(path)
     state, _ = read_state_dict(file, "encoder.weights")
-    missing, unexpected = module.load_state_dict(state, strict=False)
-    if unexpected or len(missing) == len(list(module.state_dict())):
-        raise UserError(f"encoder.weights: {file} does not match the encoder's parameters")
+    if any(k.startswith("backbone.") for k in state):
+        state = {
+            k.removeprefix("backbone."): v for k, v in state.items() if k.startswith("backbone.")
+        }
+    load_timm_state(module, state, file, "encoder.weights")
 
 
 class TimmEncoder(Encoder):
@@ -146,12 +150,12 @@ def load_timm_state(
     heads = (heads,) if isinstance(heads, str) else tuple(heads)
     state = {k: v for k, v in state.items() if not k.startswith(tuple(f"{h}." for h in heads))}
     own = backbone.state_dict()
-    problems = [
-        f"{k} is {tuple(state[k].shape)} in the file, {tuple(v.shape)} in the model"
-        for k, v in own.items()
-        if k in state and state[k].shape != v.shape
-    ]
-    problems += [f"{k} missing" for k in own if k not in state and "num_batches_tracked" not in k]
+    problems = []  # in the model's own order: the first named is the first that differs
+    for k, v in own.items():
+        if k not in state and "num_batches_tracked" not in k:
+            problems.append(f"{k} missing")
+        elif k in state and state[k].shape != v.shape:
+            problems.append(f"{k} is {tuple(state[k].shape)} in the file, {tuple(v.shape)} here")
     problems += [f"{k} unexpected" for k in state if k not in own]
     if problems:
         shown = "; ".join(problems[:3]) + (
