@@ -7,7 +7,7 @@ Data: the first --images fashion-mnist training images written as RGB PNGs to a 
 saved as a plain .pth state dict (LightlyTrain's `teacher_weights` is read by torch.load);
 both tools load that one file into timm's resnet18. Student: timm resnet10t. sslctl runs
 `recipes/image/fashion-mnist/distill.yaml` with v3's losses ({queue_kl: 1, token_kl: 1},
-mixup); LightlyTrain runs `lightly_train.train(method="distillation")` with
+mixup); LightlyTrain runs `lightly_train.pretrain(method="distillation")` with
 `teacher="timm/resnet18"`, the teacher's input statistics and 32 px views. Each student is
 probed by `sslctl probe` (LightlyTrain's exported student is loaded through
 `encoder.weights` into a run with train.epochs=0). img/s = images x epochs / training wall
@@ -101,7 +101,7 @@ def run_lightly(folder: Path, weights: Path, stats: dict, epochs: int, batch: in
     out = OUT / "lightly"
     shutil.rmtree(out, ignore_errors=True)
     start = time.perf_counter()
-    lightly_train.train(
+    lightly_train.pretrain(
         out=str(out),
         data=str(folder),
         model="timm/resnet10t",
