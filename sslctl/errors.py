@@ -12,6 +12,11 @@ class UserError(Exception):
     """Bad input: the message names the field or file and what was expected (exit code 2)."""
 
 
+class DecodeError(Exception):
+    """What is wrong with one data file (the message names the problem, the caller the file):
+    a streamed source counts or skips these per `data.on_decode_error`."""
+
+
 class Interrupted(Exception):
     """Training stopped by SIGINT/SIGTERM after writing a checkpoint (exit code 130)."""
 
@@ -23,6 +28,16 @@ class NonFiniteLoss(Exception):
 def suggest(name: str, choices: list[str]) -> str:
     """Up to five close matches of a mistyped name, for an error line ("none" if nothing is)."""
     return ", ".join(difflib.get_close_matches(name, choices, n=5, cutoff=0.4)) or "none"
+
+
+MAX_LINE = 400  # an error line's length: a crafted name or a list of 200,000 classes is cut
+
+
+def one_line(message: str, limit: int = MAX_LINE) -> str:
+    """An error message as the single line the CLI prints: control characters (a newline in a
+    crafted file name) escaped, and cut to `limit` characters."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message.strip())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def first_line(exc: BaseException, limit: int = 160, empty: str | None = None) -> str:

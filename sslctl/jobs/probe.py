@@ -3,6 +3,7 @@ TS2Vec's SVM protocol."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -12,6 +13,8 @@ from sslctl.eval import PROBES, ProbeData
 from sslctl.jobs.embed import embed_samples
 from sslctl.modalities.base import Samples
 from sslctl.rundir import load_run
+
+MAX_PROBE_CLASSES = 100_000  # kNN and linear probes hold a (classes x dim) weight or vote table
 
 
 def _split(samples: Samples) -> tuple[Samples, Samples]:
@@ -28,8 +31,41 @@ def _split(samples: Samples) -> tuple[Samples, Samples]:
             f"{samples.source}: no stratified 80/20 probe split ({err}); give a larger labelled "
             "set or one with its own test split"
         ) from None
-    pick = lambda i: Samples(samples.x[i], samples.y[i], samples.source)  # noqa: E731
+    pick = lambda i: replace(samples, x=samples.x[i], y=samples.y[i])  # noqa: E731
     return pick(torch.from_numpy(tr)), pick(torch.from_numpy(te))
+
+
+def shared_labels(
+    train: Samples, test: Samples, names: tuple[str, str]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Train and test labels numbered 0..K-1 over one list of classes: by name when both
+    sources name their classes (a test folder lacking one class keeps the others' numbers),
+    else by value (an integer label means one class in both). A test class with no training
+    example could only be scored wrong, so it is refused, as is a label set too large to be
+    classes."""
+    y_train, y_test = train.y, test.y
+    if train.classes and test.classes and train.classes != test.classes:
+        index = {name: i for i, name in enumerate(train.classes)}
+        unknown = [c for c in test.classes if c not in index]
+        if unknown:
+            raise UserError(
+                f"{names[1]}: class {unknown[0]!r} has no examples in {names[0]} "
+                f"({len(unknown)} such class(es))"
+            )
+        y_test = torch.tensor([index[c] for c in test.classes], dtype=torch.int64)[y_test]
+    values, both = torch.unique(torch.cat([y_train, y_test]), return_inverse=True)
+    y_train, y_test = both[: len(y_train)], both[len(y_train) :]
+    unseen = set(torch.unique(y_test).tolist()) - set(torch.unique(y_train).tolist())
+    if unseen:
+        label = int(values[min(unseen)])
+        raise UserError(
+            f"{names[1]}: label {label} has no examples in {names[0]} ({len(unseen)} such label(s))"
+        )
+    if len(values) > MAX_PROBE_CLASSES:
+        raise UserError(
+            f"{names[0]}: {len(values):,} classes; a probe takes at most {MAX_PROBE_CLASSES:,}"
+        )
+    return y_train, y_test
 
 
 def _sources(run_probe, data: str | None) -> tuple[str, str | None]:
@@ -64,10 +100,11 @@ def probe(
     for part, name in ((train, train_src), (test, test_src or train_src)):
         if len(torch.unique(part.y)) < 2:
             raise UserError(f"{name}: a probe needs at least two classes in train and test")
+    y_train, y_test = shared_labels(train, test, (train_src, test_src or train_src))
     f_train, kept = embed_samples(loaded.encoder, loaded.modality, train, device)
-    y_train = train.y[kept]
+    y_train = y_train[kept]
     f_test, kept = embed_samples(loaded.encoder, loaded.modality, test, device)
-    y_test = test.y[kept]
+    y_test = y_test[kept]
     data = ProbeData(f_train, y_train, f_test, y_test, spec)
     result: dict = {}
     for name in protocols or spec.protocols:

@@ -12,7 +12,8 @@ from torch import nn
 
 from sslctl.encoders.base import Encoder
 from sslctl.errors import UserError
-from sslctl.sources.stream import Decoder, StreamSettings
+from sslctl.sources.files import FileSource
+from sslctl.sources.stream import Decoder, FileSamples, StreamSettings
 
 
 @dataclass
@@ -23,9 +24,27 @@ class Samples:
     y: torch.Tensor | None
     source: str
     note: str = ""  # how the source is held (memory or streamed), for the training log
+    classes: list[str] | None = None  # y's class names, when the source names them
+    # The source's own row of each sample, when some rows are left out (files skipped while
+    # decoding into memory), and the file listing, for paths: what coreset and embed report.
+    rows: torch.Tensor | None = None
+    files: FileSource | None = None
 
     def __len__(self) -> int:
         return len(self.x)
+
+    def source_rows(self, positions: torch.Tensor) -> torch.Tensor:
+        """Where samples at `positions` sit in the whole source (its listing's order)."""
+        if isinstance(self.x, FileSamples):
+            return torch.from_numpy(self.x.rows)[positions]
+        return positions if self.rows is None else self.rows[positions]
+
+    def source_names(self, rows: torch.Tensor) -> list[str]:
+        """The files of source `rows` (a shard member as shard:#offset), or the row numbers
+        themselves for an array source, which has no files."""
+        if self.files is None:
+            return [str(int(r)) for r in rows]
+        return [self.files.name(int(r)) for r in rows]
 
 
 # What views are, whoever asks for them: a method names one kind, a modality declares the kinds

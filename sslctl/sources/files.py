@@ -15,7 +15,9 @@ from typing import BinaryIO
 
 import numpy as np
 
-from sslctl.errors import UserError
+from sslctl.errors import DecodeError, UserError
+from sslctl.io.regular import MAX_SAMPLE_BYTES, open_sample, read_bounded
+from sslctl.sources.labels import named_labels
 from sslctl.sources.listing import list_folder
 from sslctl.sources.shards import is_shard_folder, read_index, read_member, shard_table
 
@@ -45,14 +47,20 @@ class FileSource:
         return f"{self.root / os.fsdecode(self.paths[shard])}:#{offset}"
 
     def open(self, i: int) -> BinaryIO:
+        """Sample i's bytes, or a DecodeError when its path is no regular file (a FIFO, a
+        device, a NUL byte in a list file's line)."""
         if self.members is None:
-            return open(self.root / os.fsdecode(self.paths[i]), "rb")
+            return open_sample(self.root / os.fsdecode(self.paths[i]))
         shard, offset, size = (int(v) for v in self.members[i])
         return read_member(self.root / os.fsdecode(self.paths[shard]), offset, size)
 
     def read(self, i: int) -> bytes:
+        """All of sample i, at most MAX_SAMPLE_BYTES (pack stores files whole)."""
         with self.open(i) as fh:
-            return fh.read()
+            data = fh.read(MAX_SAMPLE_BYTES + 1)
+        if len(data) > MAX_SAMPLE_BYTES:
+            raise DecodeError(f"larger than the {MAX_SAMPLE_BYTES:,}-byte limit of one sample")
+        return data
 
 
 def _encode(paths: list[str]) -> np.ndarray:
@@ -64,8 +72,8 @@ def _read_list(path: Path, kind: str) -> FileSource:
     with a `path` column and an optional `label` column (class names or integers). Relative
     paths are relative to the list file's folder."""
     try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_bounded(path, "list file").decode()
+    except UnicodeDecodeError as exc:
         raise UserError(f"{path}: cannot read list file ({exc.__class__.__name__})") from None
     names: list[str] = []
     raw_labels: list[str] | None = None
@@ -85,13 +93,7 @@ def _read_list(path: Path, kind: str) -> FileSource:
         raise UserError(f"{path}: list file names no {kind} files (or has an empty path)")
     labels, classes = None, []
     if raw_labels is not None:
-        if all(lb.lstrip("-").isdigit() for lb in raw_labels):
-            labels = np.array([int(lb) for lb in raw_labels], dtype=np.int64)
-            if labels.min() < 0:
-                raise UserError(f"{path}: labels must be >= 0")
-        else:
-            uniq, inverse = np.unique(np.array(raw_labels), return_inverse=True)
-            labels, classes = inverse.astype(np.int64), [str(c) for c in uniq]
+        labels, classes = named_labels(raw_labels, f"{path} (label column)")
     return FileSource(str(path), path.parent.resolve(), _encode(names), labels, classes)
 
 

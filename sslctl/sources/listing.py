@@ -90,7 +90,9 @@ def _cached(path: Path, root: Path) -> np.ndarray | None:
     try:
         with np.load(path, allow_pickle=False) as saved:
             dirs, mtimes, files = saved["dirs"], saved["mtimes"], saved["files"]
-    except (OSError, ValueError, KeyError):
+        if files.dtype.kind != "S" or dirs.dtype.kind != "S" or mtimes.dtype != np.int64:
+            return None
+    except Exception:  # noqa: BLE001 - a torn or foreign cache is rebuilt, never trusted
         return None
     try:
         for rel, mtime in zip(dirs, mtimes, strict=True):

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from sslctl.errors import UserError, first_line
+from sslctl.io.regular import check_file
 
 
 def npz_source(source: str, kind: str) -> Path:
@@ -25,6 +26,7 @@ def open_npz(path: Path, x_meaning: str = "") -> dict[str, np.ndarray]:
     """The arrays of an .npz source, which must hold `x`; UserError naming the file otherwise.
     Never unpickles (object arrays are refused), and reads every array here, so a truncated or
     crafted member fails now, with the file named, not later inside the job."""
+    check_file(path, ".npz")
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}

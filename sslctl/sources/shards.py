@@ -21,6 +21,7 @@ import numpy as np
 from sslctl.cache import cache_dir
 from sslctl.errors import UserError
 from sslctl.io.atomic import atomic_write, save_npy
+from sslctl.sources.labels import MAX_LABEL
 
 INDEX = "index.json"
 KIND = "wids-shard-index-v1"
@@ -37,7 +38,13 @@ def read_index(folder: Path) -> tuple[list[tuple[Path, int]], dict]:
         index = json.loads(path.read_text())
         if index.get("__kind__") != KIND:
             raise ValueError(f"__kind__ is not {KIND!r}")
-        shards = [(folder / str(s["url"]), int(s["nsamples"])) for s in index["shardlist"]]
+        urls = [str(s["url"]) for s in index["shardlist"]]
+        bad = next((u for u in urls if "\0" in u or "/" in u or u in ("", ".", "..")), None)
+        if bad is not None:
+            raise ValueError(f"shard url {bad!r:.60} lies outside this folder (or is no name)")
+        shards = [
+            (folder / u, int(s["nsamples"])) for u, s in zip(urls, index["shardlist"], strict=True)
+        ]
         info = json.loads(index.get("info") or "{}")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UserError(f"{path}: not a wids shard index ({exc})") from None
@@ -89,6 +96,8 @@ def _scan_shard(path: Path, data_exts: set[str]) -> tuple[list[tuple[int, int]],
                     members.append((member.offset_data, member.size))
                 elif ext == "cls":
                     labels[-1] = int(tar.extractfile(member).read(64).strip())
+                    if not 0 <= labels[-1] <= MAX_LABEL:
+                        raise ValueError(f"{member.name}: class {labels[-1]} out of range")
             if current is not None and len(members) < len(labels):
                 raise ValueError(f"sample {current!r} has no data member")
     except (tarfile.TarError, OSError, ValueError) as exc:
@@ -102,8 +111,10 @@ def _cached_scan(path: Path, data_exts: set[str]) -> np.ndarray:
     key = f"{path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\0{','.join(sorted(data_exts))}"
     cache = cache_dir() / "shards" / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.npy"
     try:
-        return np.load(cache, allow_pickle=False)
-    except (OSError, ValueError):
+        table = np.load(cache, allow_pickle=False)
+        if table.dtype == np.int64 and table.ndim == 2 and table.shape[1] == 3:
+            return table
+    except Exception:  # noqa: BLE001 - a torn or foreign cache is rebuilt, never trusted
         pass
     members, labels = _scan_shard(path, data_exts)
     table = np.array([(o, s, y) for (o, s), y in zip(members, labels, strict=True)], np.int64)

@@ -65,11 +65,13 @@ def test_ts_reader_pads_variable_length_and_keeps_missing_as_nan(tmp_path):
     assert np.isnan(x[1, :, 3]).all() and np.isnan(x[2, :, 2:]).all()  # end padding
 
 
-def test_ucr_text_reader_maps_signed_labels(tmp_path):
+def test_ucr_text_reader_keeps_signed_labels_as_they_are(tmp_path):
+    """Not ranked per file: a test file holding only the 1s must still call them 1 (the probe
+    numbers train's and test's classes together)."""
     path = tmp_path / "toy.tsv"
     path.write_text("-1\t0.1\t0.2\t0.3\n1\t0.4\t0.5\tNaN\n-1\t1\t2\t3\n")
     x, y = read_ucr_text(path)
-    assert x.shape == (3, 1, 3) and y.tolist() == [0, 1, 0]
+    assert x.shape == (3, 1, 3) and y.tolist() == [-1, 1, -1]
     assert np.isnan(x[1, 0, 2])
 
 

@@ -7,21 +7,48 @@ its real length.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import BinaryIO
 
 import numpy as np
 import torch
 
-from sslctl.errors import first_line
+from sslctl.errors import DecodeError, first_line
 from sslctl.optional import import_optional
-from sslctl.sources.stream import DecodeError
 
 torchaudio = import_optional("torchaudio", "the audio modality")
 
 
+MIN_RATE, MAX_RATE = 1_000, 768_000  # Hz a file may declare; beyond them it is not audio
+MAX_KERNEL = 4_000_000  # entries of a polyphase resampling kernel (16 MB of float32)
+
+
+def rate_problem(rate: float) -> str | None:
+    """Why a declared sample rate is refused, or None."""
+    if not MIN_RATE <= rate <= MAX_RATE:
+        return f"sample rate {rate:g} Hz is outside {MIN_RATE:,}..{MAX_RATE:,} Hz"
+    return None
+
+
+def resampling_ratio(rate: int, target: int) -> tuple[int, int]:
+    """(orig, new) for torchaudio's resampler, whose kernel is about new x orig after both
+    are divided by their gcd: 44100 -> 16000 Hz is 441 x 160, but 44101 -> 16000 Hz would be
+    44101 x 16000 (2.8 GB). Beyond MAX_KERNEL the nearest ratio with a small enough kernel
+    is used; it changes pitch by a few parts per million, far below hearing."""
+    exact = Fraction(target, rate)
+    if exact.numerator * exact.denominator <= MAX_KERNEL:
+        return exact.denominator, exact.numerator
+    near = exact.limit_denominator(max(1, int(math.sqrt(MAX_KERNEL / exact))))
+    return near.denominator, near.numerator
+
+
 def resample(wave: torch.Tensor, rate: int, target: int) -> torch.Tensor:
-    return wave if rate == target else torchaudio.functional.resample(wave, rate, target)
+    if rate == target:
+        return wave
+    orig, new = resampling_ratio(rate, target)
+    return torchaudio.functional.resample(wave, orig, new)
 
 
 def resample_padded(x: np.ndarray, rate: int, target: int) -> np.ndarray:
@@ -50,6 +77,8 @@ def read_window(
     try:
         with sf.SoundFile(fh) as f:
             frames, file_rate = f.frames, f.samplerate
+            if problem := rate_problem(file_rate):  # before a window is sized by it
+                raise DecodeError(problem)
             if frames <= 0:
                 raise DecodeError("audio file holds no samples (zero length)")
             window = min(frames, -(-length * file_rate // rate))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from sslctl.modalities.audio.decode import (
     AudioClipDecoder,
     centre_cut,
     pad_stack,
+    rate_problem,
     resample_padded,
 )
 from sslctl.modalities.audio.spec import AUDIO_SUFFIXES
@@ -28,6 +30,20 @@ from sslctl.sources.stream import (
     decode_all,
     resolve_workers,
 )
+
+
+def _file_rate(arrays: dict[str, np.ndarray], rate: int, path: Path) -> int:
+    """The .npz's `sample_rate` (default: the recipe's), one whole number of Hz in range."""
+    if "sample_rate" not in arrays:
+        return rate
+    value = arrays["sample_rate"]
+    if value.size != 1 or value.dtype.kind not in "iuf":
+        raise UserError(f"{path}: sample_rate must be one number")
+    file_rate = float(value.reshape(-1)[0])
+    problem = rate_problem(file_rate)
+    if problem or file_rate != int(file_rate):
+        raise UserError(f"{path}: {problem or f'sample_rate {file_rate:g} is not whole'}")
+    return int(file_rate)
 
 
 def read_npz(path: Path, rate: int, max_samples: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -47,7 +63,7 @@ def read_npz(path: Path, rate: int, max_samples: int) -> tuple[np.ndarray, np.nd
     valid = ~np.isnan(x)
     if (valid[:, 1:] & ~valid[:, :-1]).any():  # NaN marks padding after a clip, nothing else
         raise UserError(f"{path}: x holds NaN inside a clip (NaN may only pad a clip's end)")
-    file_rate = int(arrays["sample_rate"]) if "sample_rate" in arrays else rate
+    file_rate = _file_rate(arrays, rate, path)
     if file_rate != rate:
         x = resample_padded(x, file_rate, rate)
     if x.shape[1] > max_samples:
@@ -72,7 +88,7 @@ def load_audio(
     if files is not None:
         y = None if files.labels is None else torch.from_numpy(files.labels)
         streamed, note = choose_streaming(files, stream, max_samples * 4, "audio")
-        samples = Samples(FileSamples(files), y, source, note)
+        samples = Samples(FileSamples(files), y, source, note, files.classes or None, None, files)
         if streamed:
             return samples
         decoder = AudioClipDecoder(rate, max_samples, pad=float("nan"))
@@ -80,7 +96,8 @@ def load_audio(
             samples.x, decoder, resolve_workers(workers), stream.on_decode_error
         )
         longest = int((~torch.isnan(x)).sum(dim=1).max())
-        return Samples(x[:, :longest].contiguous(), None if y is None else y[kept], source, note)
+        x = x[:, :longest].contiguous()
+        return replace(samples, x=x, y=None if y is None else y[kept], rows=kept)
     if source.startswith("builtin:"):
         from sslctl.modalities.audio.builtin import RATE, load_builtin_audio
 

@@ -22,7 +22,9 @@ import torch
 
 from sslctl.errors import UserError, first_line
 from sslctl.graphs import GraphSet, NodeSet, segment_ids
+from sslctl.io.regular import check_file
 from sslctl.modalities.base import Samples
+from sslctl.sources.labels import integer_labels
 
 Labels = torch.Tensor | None
 MAX_DEGREE_FEATURE = 64  # degree one-hot width for featureless graphs (as GIN on IMDB)
@@ -45,10 +47,7 @@ def check_index(edges: np.ndarray, n_nodes: int, where: str, name: str = "edge_i
 
 
 def _labels_to_index(y: np.ndarray, where: str) -> torch.Tensor:
-    if y.dtype.kind == "f" and np.any(y != np.round(y)):
-        raise UserError(f"{where}: labels must be integers")
-    _, index = np.unique(y, return_inverse=True)
-    return torch.from_numpy(index.reshape(-1).astype(np.int64))
+    return torch.from_numpy(integer_labels(y, where))
 
 
 def degree_features(edge_index: np.ndarray, n_nodes: int) -> np.ndarray:
@@ -172,6 +171,7 @@ def node_samples(
 
 
 def _read_table(path: Path, dtype: type) -> np.ndarray:
+    check_file(path, "table")
     if path.suffix == ".npy":
         try:
             return np.load(path, allow_pickle=False)

@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from sslctl.sources.stream import DecodeError
+from sslctl.errors import DecodeError
 
 RATIO = (3 / 4, 4 / 3)
 DEFAULT_MAX_PIXELS = 100_000_000

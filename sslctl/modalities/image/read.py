@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -105,12 +105,12 @@ def load_images(
     mode = file_mode(files, channels, stream.max_image_pixels)
     y = None if files.labels is None else torch.from_numpy(files.labels)
     streamed, note = choose_streaming(files, stream, (1 if mode == "L" else 3) * size**2, "image")
-    samples = Samples(FileSamples(files), y, source, note)
+    samples = Samples(FileSamples(files), y, source, note, files.classes or None, None, files)
     if streamed:
         return samples
     decoder = ImageEvalDecoder(mode, size, stream.max_image_pixels)
     (x,), kept = decode_all(samples.x, decoder, workers, stream.on_decode_error)
-    return Samples(x, None if y is None else y[kept], source, note)
+    return replace(samples, x=x, y=None if y is None else y[kept], rows=kept)
 
 
 def pack_arrays(source: str) -> tuple[int, np.ndarray | None, Callable[[int], tuple[str, bytes]]]:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from sslctl.errors import UserError
+from sslctl.sources.labels import integer_labels
 from sslctl.sources.npz import open_npz
 
 TEXT_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": None}
@@ -28,16 +29,9 @@ def pad_series(series: list[np.ndarray]) -> np.ndarray:
 
 
 def labels_to_index(raw: np.ndarray, path: Path) -> np.ndarray:
-    """Integer class ids. Non-negative integer labels are kept as they are, so the train and
-    test files of one dataset agree even when one lacks a class; anything else (e.g. -1/1)
-    is mapped to its rank among the sorted distinct labels."""
-    values = raw.astype(np.float64)
-    if np.isnan(values).any():
-        raise UserError(f"{path}: a label is missing (NaN)")
-    if np.all(values == np.round(values)) and values.min() >= 0:
-        return values.astype(np.int64)
-    _, index = np.unique(values, return_inverse=True)
-    return index.astype(np.int64)
+    """Integer class labels as they are (signed ones too): the probe numbers train's and
+    test's classes together, so a test file lacking a class agrees with its train file."""
+    return integer_labels(raw, str(path))
 
 
 def _trim_trailing_nan(x: np.ndarray) -> np.ndarray:

@@ -1,0 +1,82 @@
+"""Every file a job opens is checked before it is read: a FIFO blocks its reader forever,
+/dev/zero never ends, a device or a folder is not data, and a path with a NUL byte cannot be
+opened at all. `stat` answers all of these without blocking, so the check costs one system
+call; a sample file is opened without blocking and checked on its descriptor, so a FIFO
+swapped in after a listing cannot hang a worker either.
+
+Whole-file reads are bounded (`read_bounded`): the size is known before anything is
+allocated."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import BinaryIO
+
+from sslctl.errors import DecodeError, UserError
+
+MAX_SAMPLE_BYTES = 1 << 30  # one sample read whole (pack, a shard member): 1 GiB
+MAX_TEXT_BYTES = 1 << 31  # a list file or index: 2 GiB, tens of millions of paths
+
+_KINDS = {
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFDIR: "a folder",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+def not_regular(mode: int) -> str | None:
+    """What a file of this mode is when it is not a regular file (None when it is)."""
+    if stat.S_ISREG(mode):
+        return None
+    return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+
+
+def check_file(path: str | Path, what: str, limit: int | None = None) -> int:
+    """The size of `path`, a regular file no larger than `limit`; otherwise a UserError
+    naming the path and what it is (for paths handed to a library that opens them itself)."""
+    try:
+        st = os.stat(path)
+    except ValueError:
+        raise UserError(f"{os.fsdecode(path)!r}: {what} path holds a NUL byte") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read {what} ({exc.strerror})") from None
+    kind = not_regular(st.st_mode)
+    if kind is not None:
+        raise UserError(f"{path}: {what} is {kind}, not a regular file")
+    if limit is not None and st.st_size > limit:
+        raise UserError(f"{path}: {what} is {st.st_size:,} bytes, over the {limit:,} limit")
+    return st.st_size
+
+
+def read_bounded(path: str | Path, what: str, limit: int = MAX_TEXT_BYTES) -> bytes:
+    """The whole of a regular file of at most `limit` bytes."""
+    check_file(path, what, limit)
+    try:
+        with open_sample(path) as fh:
+            data = fh.read(limit + 1)
+    except (OSError, DecodeError) as exc:
+        raise UserError(f"{path}: cannot read {what} ({exc})") from None
+    if len(data) > limit:  # grew since the check
+        raise UserError(f"{path}: {what} is over the {limit:,}-byte limit")
+    return data
+
+
+def open_sample(path: str | Path) -> BinaryIO:
+    """A sample file opened for reading, or a DecodeError saying why it is not one (the
+    caller names the file)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except ValueError:
+        raise DecodeError("path holds a NUL byte") from None
+    except OSError as exc:
+        raise DecodeError(f"cannot open ({exc.strerror})") from None
+    kind = not_regular(os.fstat(fd).st_mode)
+    if kind is not None:
+        os.close(fd)
+        raise DecodeError(f"is {kind}, not a regular file")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
