@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import signal
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from sslctl.cli_recipe import SetOpt, recipe_app
-from sslctl.errors import Interrupted, NonFiniteLoss, UserError
+from sslctl.errors import Interrupted, NonFiniteLoss, UserError, one_line
 from sslctl.eval import DEFAULT_PROTOCOLS, PROBES
 from sslctl.modalities import MODALITIES
 from sslctl.selection import STRATEGIES
@@ -62,8 +63,7 @@ DeviceOpt = Annotated[Device, typer.Option(help="Where to run; auto picks cuda w
 
 
 def _err(message: str) -> None:
-    for line in message.splitlines():
-        print(f"error: {line}", file=sys.stderr)
+    print(f"error: {one_line(message)}", file=sys.stderr)
 
 
 def _device(name: str):
@@ -190,14 +190,21 @@ def embed(
         typer.Option(help="Data source to embed (folder, list file, shards, .npz, builtin:NAME)."),
     ],
     out: Annotated[
-        Path, typer.Option(help="FILE.npy (embeddings) or FILE.npz (x, and y if labelled).")
+        Path,
+        typer.Option(
+            help="FILE.npy (embeddings) or FILE.npz (x; index: each row's position in the "
+            "source; y if labelled)."
+        ),
     ],
+    paths: Annotated[
+        bool, typer.Option("--paths", help="Also store each row's file in the .npz (paths).")
+    ] = False,
     device: DeviceOpt = Device.auto,
 ):
     """Write the frozen encoder's embeddings of a data source."""
     from sslctl.jobs.embed import embed as run_embed
 
-    loaded, n = run_embed(run, data, out, _device(device.value))
+    loaded, n = run_embed(run, data, out, _device(device.value), paths)
     print(f"{n} embeddings of dim {loaded.encoder.embed_dim} -> {out}", file=sys.stderr)
     print(out)
 
@@ -223,9 +230,13 @@ def coreset(
     ] = None,
     out: Annotated[str, typer.Option(help="File for the indices, or - for stdout.")] = "-",
     seed: Annotated[int, typer.Option(help="Seed for kcenter's first pick and random.")] = 0,
+    paths: Annotated[
+        bool, typer.Option("--paths", help="Write each pick's file (shard:#offset) instead.")
+    ] = False,
     device: DeviceOpt = Device.auto,
 ):
-    """Select a subset of a pool; writes one index per line, in selection order."""
+    """Select a subset of a pool; writes one line per pick, in selection order: its index in
+    the pool source's whole listing (undecodable files skipped still count), or its path."""
     from sslctl.jobs.coreset import coreset as run_coreset
 
     if out != "-":
@@ -233,15 +244,17 @@ def coreset(
 
         reads = [run, *RunDir(run).files(), *(Path(s) for s in (data, target) if s)]
         check_output(Path(out), reads, "--out")
-    idx = run_coreset(run, data, budget, strategy.value, target, _device(device.value), seed)
-    text = "".join(f"{i}\n" for i in idx.tolist())
+    picks = run_coreset(
+        run, data, budget, strategy.value, target, _device(device.value), seed, paths
+    )
+    text = "".join(f"{line}\n" for line in picks)
     if out == "-":
         sys.stdout.write(text)
     else:
         from sslctl.io.atomic import atomic_write
 
         atomic_write(Path(out), lambda tmp: Path(tmp).write_text(text))
-        print(f"{len(idx)} indices -> {out}", file=sys.stderr)
+        print(f"{len(picks)} picks -> {out}", file=sys.stderr)
 
 
 @app.command()
@@ -362,15 +375,44 @@ def _usage_error(exc: typer.TyperException) -> NoReturn:
     sys.exit(exc.exit_code)
 
 
+# A path that cannot be used as given (under a regular file, not permitted, too long, a
+# loop of links): the user's to fix, so exit 2 with the path named, like any bad input.
+USER_ERRNOS = {
+    errno.ENOTDIR,
+    errno.EISDIR,
+    errno.EEXIST,
+    errno.EACCES,
+    errno.EPERM,
+    errno.EROFS,
+    errno.ENAMETOOLONG,
+    errno.ELOOP,
+}
+
+
 def _unexpected(exc: Exception) -> NoReturn:
     if os.environ.get("SSLCTL_DEBUG"):
         raise exc
-    text = " ".join(str(exc).split())  # one line, whatever the exception's message holds
+    text = one_line(" ".join(str(exc).split()), limit=300)
     _err(f"{exc.__class__.__name__}: {text} (set SSLCTL_DEBUG=1 for a traceback)")
     sys.exit(1)
 
 
+def _terminated(signum, frame) -> NoReturn:
+    """SIGTERM (timeout, Slurm, a process group's kill) unwinds like Ctrl-C: temporary files
+    are removed and the exit code is 130. Training installs its own handler, which first
+    checkpoints at the next step."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        _run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run() -> None:
     try:
         code = app(standalone_mode=False)
     except UserError as exc:
@@ -387,6 +429,9 @@ def main() -> None:
     except typer.TyperException as exc:  # bad usage: unknown option, missing argument, bad value
         _usage_error(exc)
     except OSError as exc:
+        if exc.errno in USER_ERRNOS and exc.filename and not os.environ.get("SSLCTL_DEBUG"):
+            _err(f"{exc.filename}: {exc.strerror}")  # a path the user gave cannot be used
+            sys.exit(2)
         if exc.errno != errno.ENOSPC or os.environ.get("SSLCTL_DEBUG"):
             _unexpected(exc)
         where = f" writing {exc.filename}" if exc.filename else ""

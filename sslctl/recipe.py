@@ -7,6 +7,7 @@ so each method and modality validates its own parameters; adding one is a class 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -206,8 +207,16 @@ def short_repr(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+# How pydantic names a union's branch in an error's path (train.num_workers.int and
+# train.num_workers.literal['auto'] are one field): left out, so a field is named once.
+_BRANCH = re.compile(
+    r"^(int|float|str|bool|none|constrained-\w+|literal\[.*\]|list\[.*\]|dict\[.*\])$"
+)
+
+
 def _describe(err: dict) -> str:
-    loc = [str(p) for p in err["loc"] if p != "[key]"]  # a mapping's bad key: its own name
+    # a mapping's bad key is named by its own name, not "[key]"
+    loc = [str(p) for p in err["loc"] if p != "[key]" and not _BRANCH.match(str(p))]
     # Discriminated unions put the tag in the path (method.simclr.temperature): drop it.
     tags = {"method": METHOD_NAMES, "data": MODALITY_NAMES, "teacher": TEACHER_KINDS}
     if len(loc) > 1 and loc[1] in tags.get(loc[0], ()):
@@ -245,14 +254,20 @@ def _describe(err: dict) -> str:
 
 
 def validate(tree: Any, source: str) -> Recipe:
-    """Validate a parsed recipe; raise UserError with one line per problem."""
+    """Validate a parsed recipe; raise UserError naming the first problem's field (and how
+    many more there are: the error is one line)."""
     if not isinstance(tree, dict):
         raise UserError(f"{source}: a recipe must be a YAML mapping")
     try:
         return Recipe.model_validate(tree)
     except ValidationError as exc:
-        lines = [f"{source}: {_describe(e)}" for e in exc.errors()]
-        raise UserError("\n".join(lines)) from None
+        problems: dict[str, str] = {}  # field -> its first problem (a union fails per branch)
+        for err in exc.errors():
+            line = _describe(err)
+            problems.setdefault(line.split(":", 1)[0], line)
+        first, *rest = problems.values()
+        more = f" (and {len(rest)} more field(s))" if rest else ""
+        raise UserError(f"{source}: {first}{more}") from None
 
 
 MAX_RECIPE_BYTES = 1 << 20

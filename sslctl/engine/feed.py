@@ -35,10 +35,20 @@ def train_inputs(
         return
     requests = (Request(epoch, index.numpy()) for epoch, index in schedule)
     batches = decoded_batches(
-        samples.x, modality.train_decoder(plan), requests, workers, seed, device.type == "cuda", log
+        samples.x,
+        modality.train_decoder(plan),
+        requests,
+        workers,
+        seed,
+        device.type == "cuda",
+        log,
+        training=True,
     )
     for batch in batches:
-        yield modality.from_decoded(batch.outputs, device, train=True)
+        outputs = batch.outputs
+        if len(batch.kept) == 1:  # the rest skipped: BatchNorm and contrastive losses need 2
+            outputs = tuple(torch.cat([o, o]) for o in outputs)
+        yield modality.from_decoded(outputs, device, train=True)
 
 
 def eval_inputs(

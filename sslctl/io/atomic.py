@@ -29,10 +29,13 @@ def temp_path(path: Path) -> str:
 
 
 def atomic_write(path: Path, write: Callable[[str], None]) -> None:
-    """`write(tmp)` fills a temporary file beside `path`, which then replaces `path`."""
+    """`write(tmp)` fills a temporary file beside `path`, which then replaces `path`. The mode
+    is set again after writing: a writer may replace the file (safetensors creates its own,
+    0o600), and what the user gets must follow the umask."""
     tmp = temp_path(path)
     try:
         write(tmp)
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
 from sslctl.errors import UserError
 from sslctl.jobs.embed import embed_samples
+from sslctl.modalities.base import Samples
 from sslctl.rundir import load_run
 from sslctl.selection import STRATEGIES
 
@@ -41,13 +43,24 @@ def load_embeddings(path: Path) -> torch.Tensor:
     return x
 
 
-def _embeddings(loaded, source: str | None, device: torch.device, option: str) -> torch.Tensor:
+class Pool(NamedTuple):
+    """Pool embeddings, and the source rows they are of (None: the rows of an embeddings
+    file, as they are)."""
+
+    x: torch.Tensor
+    samples: Samples | None = None
+    rows: torch.Tensor | None = None
+
+
+def _embeddings(loaded, source: str | None, device: torch.device, option: str) -> Pool:
     """A `.npy` of embeddings as it is, or a data source embedded with the run's encoder."""
     if source is not None and source.endswith(".npy") and Path(source).is_file():
-        return load_embeddings(Path(source))
+        return Pool(load_embeddings(Path(source)))
     if loaded is None:
         raise UserError(f"{option}: with RUN an embeddings file, give an embeddings .npy too")
-    return embed_samples(loaded.encoder, loaded.modality, loaded.modality.load(source), device).x
+    samples = loaded.modality.load(source)
+    embedded = embed_samples(loaded.encoder, loaded.modality, samples, device)
+    return Pool(embedded.x, samples, samples.source_rows(embedded.kept))
 
 
 def coreset(
@@ -58,27 +71,37 @@ def coreset(
     target: str | None,
     device: torch.device,
     seed: int = 0,
-) -> torch.Tensor:
-    """RUN is a run directory (whose encoder embeds --data), or an `.npy` of pool embeddings
+    paths: bool = False,
+) -> list[str]:
+    """The selection, one line per sample in selection order: its row in the pool source's
+    whole listing (a file skipped as undecodable still counts), or with `paths` its file.
+
+    RUN is a run directory (whose encoder embeds --data), or an `.npy` of pool embeddings
     (from `sslctl embed`), so a pool is embedded once and selected from many times."""
     run = Path(run)
     if run.suffix == ".npy" and run.is_file():
-        loaded, pool = None, load_embeddings(run)
+        loaded, pool = None, Pool(load_embeddings(run))
     else:
         if data is None:
             raise UserError("--data: give the pool to embed (or pass an embeddings .npy as RUN)")
         loaded = load_run(run)
         pool = _embeddings(loaded, data, device, "--data")
-    k = resolve_budget(budget, len(pool))
+    if paths and pool.samples is None:
+        raise UserError("--paths: needs RUN and a --data source to name (an .npy has no paths)")
+    k = resolve_budget(budget, len(pool.x))
     chosen = STRATEGIES.get(strategy)
     tgt = None
     if chosen.needs_target:
         if target is None:
             raise UserError(f"--target: strategy {strategy} needs a target data source")
-        tgt = _embeddings(loaded, target, device, "--target")
-        if tgt.shape[1] != pool.shape[1]:
+        tgt = _embeddings(loaded, target, device, "--target").x
+        if tgt.shape[1] != pool.x.shape[1]:
             raise UserError(
-                f"--target: embeddings of dim {tgt.shape[1]}, the pool's are {pool.shape[1]}"
+                f"--target: embeddings of dim {tgt.shape[1]}, the pool's are {pool.x.shape[1]}"
             )
         tgt = tgt.to(device)
-    return chosen.select(pool.to(device), k, seed, tgt)
+    picked = chosen.select(pool.x.to(device), k, seed, tgt).cpu()
+    if pool.rows is None:
+        return [str(i) for i in picked.tolist()]
+    rows = pool.rows[picked]
+    return pool.samples.source_names(rows) if paths else [str(i) for i in rows.tolist()]

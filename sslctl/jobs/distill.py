@@ -17,7 +17,7 @@ from sslctl.encoders.spec import EncoderSpec
 from sslctl.engine import distributed as ddp
 from sslctl.errors import UserError
 from sslctl.io.atomic import write_text
-from sslctl.jobs.pretrain import load_data, open_run, train
+from sslctl.jobs.pretrain import load_data, opened_run, train
 from sslctl.methods import METHODS
 from sslctl.methods.distill import Distill
 from sslctl.modalities.base import Modality
@@ -63,7 +63,12 @@ def distill(
             "timm: NAME with weights: FILE, onnx: FILE or random: {encoder: ...})"
         )
     run_dir = Path(out or f"runs/{recipe.name}")
-    dev, resume = open_run(run_dir, resume, device)
+    with opened_run(run_dir, resume, device) as (dev, resume):
+        return _distill(recipe, run_dir, dev, resume, quiet)
+
+
+def _distill(recipe: Recipe, run_dir: Path, dev: torch.device, resume: bool, quiet: bool) -> Path:
+    """The teacher, the students and their training, in the run folder this job owns."""
     modality, samples = load_data(recipe)
     with torch.random.fork_rng(devices=[]):  # loading never moves the students' init stream
         loaded = recipe.teacher.load(modality, recipe.seed)

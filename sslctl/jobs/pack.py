@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from sslctl.errors import UserError
+from sslctl.errors import DecodeError, UserError
+from sslctl.io.atomic import write_json
+from sslctl.io.lock import others, owned
 from sslctl.modalities import MODALITIES
 from sslctl.sources.files import FileSource, open_file_source
 from sslctl.sources.shards import INDEX, ShardWriter, is_shard_folder
@@ -80,6 +82,8 @@ class Items:
             ext = os.path.splitext(files.name(i))[1].lower().lstrip(".")
             try:
                 return ext, files.read(i)
+            except DecodeError as exc:
+                raise UserError(f"{files.name(i)}: {exc}") from None
             except OSError as exc:
                 raise UserError(f"{files.name(i)}: cannot read ({exc.strerror or exc})") from None
 
@@ -91,7 +95,7 @@ def _check_out(out: Path, plan: dict) -> None:
     ours to write into."""
     if is_shard_folder(out):
         raise UserError(f"{out}: already holds a finished pack ({INDEX}); choose another OUT")
-    if not out.exists() or not any(out.iterdir()):
+    if not out.exists() or not others(out):
         return
     try:
         previous = json.loads((out / PLAN).read_text())
@@ -126,9 +130,17 @@ def pack(
         "shard_size": shard_size,
         "seed": seed,
     }
-    _check_out(out, plan)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / PLAN).write_text(json.dumps(plan))
+    with owned(out, "OUT"):
+        _check_out(out, plan)
+        write_json(out / PLAN, plan)
+        return _write(items, out, plan, progress)
+
+
+def _write(items: Items, out: Path, plan: dict, progress) -> tuple[int, int]:
+    """The shards, in the folder this job owns, then the index that marks them finished."""
+    shard_size, seed = plan["shard_size"], plan["seed"]
+    for stale in out.glob(".shard-*.tmp"):  # a shard a killed pack (SIGKILL) left half-written
+        stale.unlink()
     order = np.random.default_rng(seed).permutation(items.n)
     writer = ShardWriter(out, items.n, shard_size)
     sizes = []
@@ -145,7 +157,8 @@ def pack(
                 samples.append((f"{int(i):09d}", members))
             writer.write_shard(number, samples)
         progress(min((number + 1) * shard_size, items.n), items.n)
-    info = {"modality": modality, "classes": items.classes, "source": source, "seed": seed}
+    info = {"modality": plan["modality"], "classes": items.classes, "source": plan["source"]}
+    info["seed"] = seed
     writer.write_index(sizes, info)
     (out / PLAN).unlink()
     return items.n, writer.count

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import torch
@@ -14,6 +16,7 @@ from sslctl.engine import distributed as ddp
 from sslctl.engine.trainer import Trainer, TrainSettings, seed_everything
 from sslctl.errors import UserError
 from sslctl.io.device import pick_device
+from sslctl.io.lock import others, owned
 from sslctl.methods import METHODS, build_method
 from sslctl.methods.base import Method
 from sslctl.modalities import get_modality
@@ -32,6 +35,16 @@ def _device(name: str) -> torch.device:
     return device
 
 
+@contextmanager
+def opened_run(run_dir: Path, resume: bool, device: str) -> Iterator[tuple[torch.device, bool]]:
+    """(the training device, whether to resume) for the block, which owns `run_dir` (its
+    lock, io/lock.py: a second job given the same --out exits 2). The main rank locks; the
+    other ranks of a torchrun job write through it."""
+    main = int(os.environ.get("RANK", "0")) == 0
+    with owned(run_dir) if main else nullcontext():
+        yield open_run(run_dir, resume, device)
+
+
 def open_run(run_dir: Path, resume: bool, device: str) -> tuple[torch.device, bool]:
     """(the training device, whether to resume), after refusing an output that holds another
     run or other files: every rank checks before any rank writes."""
@@ -48,7 +61,7 @@ def open_run(run_dir: Path, resume: bool, device: str) -> tuple[torch.device, bo
             raise UserError(
                 f"{run_dir}: already holds a run; pass --resume or choose another --out"
             )
-        if not run_dir.is_dir() or any(run_dir.iterdir()):
+        if not run_dir.is_dir() or others(run_dir):
             raise UserError(f"{run_dir}: exists and is not an empty folder; choose a new --out")
     if restarted and not resume and ddp.is_main():  # the failed attempt's log, no checkpoint
         files.metrics.unlink(missing_ok=True)
@@ -106,10 +119,10 @@ def pretrain(
     if METHODS.get(recipe.method.name).needs_teacher:
         raise UserError(f"method.name: {recipe.method.name} trains with `sslctl distill RECIPE`")
     run_dir = Path(out or f"runs/{recipe.name}")
-    dev, resume = open_run(run_dir, resume, device)
-    modality, samples = load_data(recipe)
-    method = build_method(recipe.method, modality.build_encoder(recipe.encoder))
-    train(recipe, run_dir, method, modality, samples, dev, resume, quiet)
-    if ddp.is_main():
-        write_encoder(run_dir, recipe, modality, method.encoder_to_save().cpu())
+    with opened_run(run_dir, resume, device) as (dev, resume):
+        modality, samples = load_data(recipe)
+        method = build_method(recipe.method, modality.build_encoder(recipe.encoder))
+        train(recipe, run_dir, method, modality, samples, dev, resume, quiet)
+        if ddp.is_main():
+            write_encoder(run_dir, recipe, modality, method.encoder_to_save().cpu())
     return run_dir

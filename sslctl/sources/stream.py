@@ -14,6 +14,7 @@ stops with the file named, or skips and counts it (`data.on_decode_error`).
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 import numpy as np
 import torch
 
-from sslctl.errors import UserError, first_line
+from sslctl.errors import DecodeError, UserError, first_line
 from sslctl.sources.files import FileSource
 
 if TYPE_CHECKING:
@@ -31,10 +32,6 @@ if TYPE_CHECKING:
 # A decoder turns one open file into fixed-size arrays; rng is None for evaluation (no
 # randomness: centre crops), else the sample's own generator.
 Decoder = Callable[[BinaryIO, "np.random.Generator | None"], tuple[np.ndarray, ...]]
-
-
-class DecodeError(Exception):
-    """What is wrong with one file (the message names the problem, the caller the file)."""
 
 
 class FileSamples:
@@ -111,6 +108,10 @@ class _Requests:
 
 def _worker_init(_: int) -> None:
     torch.set_num_threads(1)  # decoding is per-sample numpy/PIL work; threads only contend
+    # SIGTERM sent to the whole process group (timeout, Slurm) must not kill the workers
+    # under the main process, which checkpoints and stops them itself; torch's own handler
+    # would end a worker on any SIGTERM not sent by its parent.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def usable_cpus() -> int:
@@ -135,7 +136,10 @@ class DecodeLog:
     seen: int = 0
     names: list[str] = field(default_factory=list)
 
-    def check(self, batch: Decoded, asked: int) -> None:
+    def check(self, batch: Decoded, asked: int, training: bool) -> None:
+        """Count a batch's failures, or stop on the first (on_decode_error: fail). A training
+        batch with no file left stops too; an evaluation batch may be empty (a lone bad file
+        at the end of a listing), as long as something decodes in the end."""
         self.seen += asked
         if not batch.errors:
             return
@@ -143,7 +147,7 @@ class DecodeLog:
             raise UserError(f"{batch.errors[0]} (data.on_decode_error: skip to skip such files)")
         self.skipped += len(batch.errors)
         self.first = self.first or batch.errors[0]
-        if len(batch.kept) == 0:
+        if training and len(batch.kept) == 0:
             raise UserError(f"every file of a batch failed to decode (first: {batch.errors[0]})")
 
     def report(self) -> None:
@@ -163,6 +167,7 @@ def decoded_batches(
     seed: int,
     pin: bool,
     log: DecodeLog,
+    training: bool = False,
 ) -> Iterator[Decoded]:
     """Decoded batches in request order, from `workers` processes (0: this process)."""
     loader = torch.utils.data.DataLoader(
@@ -178,8 +183,9 @@ def decoded_batches(
         generator=torch.Generator().manual_seed(seed),
     )
     for batch in loader:
-        log.check(batch, len(batch.kept) + len(batch.errors))
-        yield batch
+        log.check(batch, len(batch.kept) + len(batch.errors), training)
+        if len(batch.kept):  # evaluation passes over a batch whose files all failed
+            yield batch
 
 
 @dataclass(frozen=True)
@@ -234,4 +240,6 @@ def decode_all(
         kept.append(batch.kept)
     if report:
         log.report()
+    if not kept:
+        raise UserError(f"{files.source.source}: no file decoded (first: {log.first})")
     return tuple(torch.cat(p) for p in zip(*parts, strict=True)), torch.cat(kept)
