@@ -29,7 +29,7 @@ def baseline(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("method", ["simclr", "byol", "barlow", "vicreg"])
+@pytest.mark.parametrize("method", ["simclr", "byol", "barlow", "vicreg", "lejepa"])
 def test_method_beats_random_init(method, baseline, tmp_path):
     cli(
         "pretrain",

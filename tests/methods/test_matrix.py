@@ -23,6 +23,7 @@ PARAMS = {
     "vicreg": {"proj_hidden": 32, "proj_dim": 16},
     "dino": {"out_dim": 64, "hidden_dim": 32, "bottleneck_dim": 16, "local_crops": 2},
     "mae": {"decoder_dim": 32, "decoder_depth": 1, "decoder_heads": 2},
+    "lejepa": {"proj_hidden": 32, "proj_dim": 8, "views": 2, "slices": 16},
 }
 _VIT = {"embed_dim": 32, "depth": 2, "num_heads": 2}
 # the encoder a method needs where the modality's usual one lacks what it uses (tokens, patches)
@@ -46,6 +47,7 @@ TRAINS = {
     "masked_series": {"timeseries"},
     "graphmae": {"graph", "graph (node level)"},
     "graphcl": {"graph"},  # node level: its node dropping would break node alignment
+    "lejepa": {"image", "audio", "timeseries", "graph", "graph (node level)"},
 }
 
 

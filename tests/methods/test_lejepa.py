@@ -1,0 +1,99 @@
+"""SIGReg and LeJEPA against formulas written out here: the Epps-Pulley statistic as the
+integral it is defined by (complex exponentials over the symmetric interval, trapezoid
+rule), its gradients, its behaviour on Gaussian and collapsed samples, and LeJEPA's loss."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from sslctl.methods.lejepa import LeJEPA, LeJEPASpec, lejepa_terms
+from sslctl.methods.sigreg import epps_pulley, sigreg
+
+
+def epps_pulley_by_definition(x: torch.Tensor, t_max: float = 3.0, knots: int = 33):
+    """N * integral over [-t_max, t_max] of |ecf(t) - e^{-t^2/2}|^2 e^{-t^2/2} dt per column of
+    x (N, K), with the plain trapezoid rule on `knots` points."""
+    t = torch.linspace(-t_max, t_max, knots, dtype=torch.float64)
+    ecf = torch.exp(1j * x.double().unsqueeze(-1) * t).mean(0)  # (K, knots)
+    normal = torch.exp(-(t**2) / 2)
+    integrand = (ecf - normal).abs().square() * normal
+    return torch.trapezoid(integrand, t, dim=-1) * x.shape[0]
+
+
+def test_epps_pulley_and_its_gradient_match_the_integral():
+    x = torch.randn(64, 3, generator=torch.Generator().manual_seed(0)) * 1.3 + 0.2
+    mine = x.clone().requires_grad_(True)
+    ref = x.clone().double().requires_grad_(True)
+    # 17 knots on [0, 3] with doubled weights is the trapezoid on 33 knots over [-3, 3]
+    torch.testing.assert_close(
+        epps_pulley(mine), epps_pulley_by_definition(ref).float(), rtol=1e-5, atol=1e-5
+    )
+    epps_pulley(mine).sum().backward()
+    epps_pulley_by_definition(ref).sum().backward()
+    torch.testing.assert_close(mine.grad, ref.grad.float(), rtol=1e-4, atol=1e-6)
+
+
+def test_sigreg_is_near_zero_for_gaussian_samples_and_large_for_collapsed_ones():
+    torch.manual_seed(0)
+    gaussian = torch.randn(2048, 32)
+    collapsed = torch.ones(2048, 32) * 0.5 + 1e-3 * torch.randn(2048, 32)
+    shrunk = torch.randn(2048, 32) * 0.1  # dimensional collapse in scale
+    g, c, s = (sigreg(z).item() for z in (gaussian, collapsed, shrunk))
+    # For N(0, 1) samples E|ecf - phi|^2 = (1 - phi^2) / N, so the statistic's mean is the
+    # integral of (1 - phi^2) phi: sqrt(2 pi) (1 - 1/sqrt(3)) = 1.06, whatever N is
+    assert 0.8 < g < 1.4, g
+    assert c > 500 and s > 500, (c, s)  # anything else grows with N (here 2048)
+
+
+def test_sigreg_draws_its_directions_from_torchs_generator():
+    z = torch.randn(128, 8)
+    torch.manual_seed(3)
+    a = sigreg(z, slices=16)
+    torch.manual_seed(3)
+    directions = torch.randn(8, 16)
+    directions = directions / directions.norm(dim=0)
+    torch.testing.assert_close(a, epps_pulley_by_definition(z @ directions).mean().float())
+
+
+def test_lejepa_terms_match_the_written_loss():
+    torch.manual_seed(1)
+    z = torch.randn(4, 32, 6)  # (views, batch, dim)
+    torch.manual_seed(7)
+    prediction, gaussian = lejepa_terms(z, slices=8)
+    centre = z.mean(0)
+    expected = sum(((centre - z[v]) ** 2).mean() for v in range(4)) / 4
+    torch.testing.assert_close(prediction, expected)
+    torch.manual_seed(7)
+    directions = torch.randn(6, 8)
+    directions = directions / directions.norm(dim=0)
+    per_view = [epps_pulley_by_definition(z[v] @ directions).mean() for v in range(4)]
+    torch.testing.assert_close(gaussian, (sum(per_view) / 4).float(), rtol=1e-5, atol=1e-5)
+
+
+def test_lejepa_loss_weights_its_terms_by_lamb():
+    from sslctl.encoders.base import Encoder
+    from sslctl.modalities.base import Views
+
+    backbone = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 10))
+    encoder = Encoder(torch.nn.Identity(), backbone, 10)
+    spec = LeJEPASpec(name="lejepa", proj_hidden=16, proj_dim=4, views=3, lamb=0.25, slices=8)
+    method = LeJEPA(encoder, spec)
+    views = Views([torch.randn(5, 12) for _ in range(3)], 3, torch.cat)
+    torch.manual_seed(0)
+    loss, terms = method(views)
+    assert math.isclose(
+        loss.item(), 0.75 * terms["prediction"].item() + 0.25 * terms["sigreg"].item(), rel_tol=1e-5
+    )
+    assert method.view_plan.n_global == 3
+
+
+@pytest.mark.parametrize("field", ["views", "lamb", "slices"])
+def test_lejepa_fields_are_bounded(field):
+    from pydantic import ValidationError
+
+    bad = {"views": 1, "lamb": 1.5, "slices": 0}[field]
+    with pytest.raises(ValidationError):
+        LeJEPASpec(name="lejepa", **{field: bad})
