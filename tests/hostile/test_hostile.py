@@ -925,7 +925,7 @@ CASES: dict[str, Callable] = {
     if inspect.isfunction(fn)
     and fn.__module__ == __name__
     and fn.__code__.co_varnames[:1] == ("lab",)
-    and name not in ("image_folder", "stream")
+    and name not in ("image_folder", "stream", "run_case")
 }
 
 
@@ -935,7 +935,11 @@ def test_the_corpus_is_large_enough():
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_hostile_input(name, lab, monkeypatch):
-    builder = CASES[name]
+    run_case(CASES[name], lab, monkeypatch)
+
+
+def run_case(builder: Callable, lab: Lab, monkeypatch) -> None:
+    """Build a case, run it and check what every case promises (see the module docstring)."""
     case = builder(lab, monkeypatch) if builder.__code__.co_argcount == 2 else builder(lab)
     before = {p: p.read_bytes() for p in case.guard}
     if case.cwd is not None:
