@@ -11,10 +11,11 @@ from pydantic import Field
 from sslctl.collectives import gather_with_grad
 from sslctl.methods import METHODS
 from sslctl.methods.base import HeadSpec, Method, mlp
+from sslctl.methods.sigreg import SIGRegOption, add_sigreg
 from sslctl.modalities.base import ViewPlan
 
 
-class BarlowSpec(HeadSpec):
+class BarlowSpec(HeadSpec, SIGRegOption):
     name: Literal["barlow"] = Field(description="Barlow Twins (Zbontar et al. 2021).")
     proj_hidden: int = Field(
         2048, gt=0, le=65536, description="Projector hidden width (paper: 8192)."
@@ -55,10 +56,11 @@ class BarlowTwins(Method):
 
     def __init__(self, encoder, spec: BarlowSpec) -> None:
         super().__init__(encoder)
-        self.lambd = spec.lambd
+        self.lambd, self.sigreg = spec.lambd, spec.sigreg
         self.projector = mlp([encoder.embed_dim, spec.proj_hidden, spec.proj_hidden, spec.proj_dim])
 
     def forward(self, views):
         z1, z2 = (self.projector(self.encoder(v)) for v in views[:2])
         loss, on_diag, off_diag = barlow_loss(z1.float(), z2.float(), self.lambd)
-        return loss, {"on_diag": on_diag.detach(), "off_diag": off_diag.detach()}
+        terms = {"on_diag": on_diag.detach(), "off_diag": off_diag.detach()}
+        return add_sigreg(loss, terms, self.sigreg, (z1, z2))

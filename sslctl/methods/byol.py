@@ -10,10 +10,11 @@ from pydantic import Field
 
 from sslctl.methods import METHODS
 from sslctl.methods.base import HeadSpec, Method, copy_frozen, mlp
+from sslctl.methods.sigreg import SIGRegOption, add_sigreg
 from sslctl.modalities.base import ViewPlan
 
 
-class BYOLSpec(HeadSpec):
+class BYOLSpec(HeadSpec, SIGRegOption):
     name: Literal["byol"] = Field(description="BYOL: predictor + EMA target (Grill et al. 2020).")
     proj_hidden: int = Field(
         4096, gt=0, le=65536, description="Projector and predictor hidden width."
@@ -37,6 +38,7 @@ class BYOL(Method):
     def __init__(self, encoder, spec: BYOLSpec) -> None:
         super().__init__(encoder)
         self.teacher_momentum = spec.momentum
+        self.sigreg = spec.sigreg
         self.projector = mlp([encoder.embed_dim, spec.proj_hidden, spec.proj_dim])
         self.predictor = mlp([spec.proj_dim, spec.proj_hidden, spec.proj_dim])
         self.target_encoder = copy_frozen(encoder)
@@ -47,8 +49,9 @@ class BYOL(Method):
 
     def forward(self, views):
         v1, v2 = views[:2]
-        p1, p2 = (self.predictor(self.projector(self.encoder(v))) for v in (v1, v2))
+        z1, z2 = (self.projector(self.encoder(v)) for v in (v1, v2))
+        p1, p2 = self.predictor(z1), self.predictor(z2)
         with torch.no_grad():
             t1, t2 = (self.target_projector(self.target_encoder(v)) for v in (v1, v2))
         loss = regression_loss(p1, t2) + regression_loss(p2, t1)
-        return loss, {}
+        return add_sigreg(loss, {}, self.sigreg, (z1, z2))

@@ -17,6 +17,10 @@ afresh each step, the statistic averaged over them) in rbalestr-lab/lejepa.
 from __future__ import annotations
 
 import torch
+from pydantic import Field
+
+from sslctl.collectives import gather_with_grad
+from sslctl.specs import Strict
 
 T_MAX = 3.0
 KNOTS = 17
@@ -41,3 +45,27 @@ def sigreg(z: torch.Tensor, slices: int = SLICES) -> torch.Tensor:
     directions = torch.randn(z.shape[-1], slices, device=z.device)
     directions = directions / directions.norm(dim=0)
     return epps_pulley(z.float() @ directions).mean()
+
+
+class SIGRegOption(Strict):
+    """The recipe field that adds SIGReg to a joint-embedding method's own loss."""
+
+    sigreg: float = Field(
+        0.0,
+        ge=0,
+        le=100,
+        description="Weight of SIGReg (LeJEPA's Gaussian regulariser) on each view's "
+        "projections, added to the method's loss; 0: off.",
+    )
+
+
+def add_sigreg(
+    loss: torch.Tensor, terms: dict, weight: float, views: tuple[torch.Tensor, ...]
+) -> tuple[torch.Tensor, dict]:
+    """`loss + weight * SIGReg` averaged over the views' (N, D) projections, each over the
+    global batch; the loss and terms unchanged at weight 0 (no random draw either, so a
+    method's runs without the option are what they were)."""
+    if weight == 0:
+        return loss, terms
+    value = torch.stack([sigreg(gather_with_grad(z.float())) for z in views]).mean()
+    return loss + weight * value, {**terms, "sigreg": value.detach()}

@@ -11,10 +11,11 @@ from pydantic import Field
 from sslctl.collectives import gather_with_grad, rank
 from sslctl.methods import METHODS
 from sslctl.methods.base import HeadSpec, Method, mlp
+from sslctl.methods.sigreg import SIGRegOption, add_sigreg
 from sslctl.modalities.base import ViewPlan
 
 
-class SimCLRSpec(HeadSpec):
+class SimCLRSpec(HeadSpec, SIGRegOption):
     name: Literal["simclr"] = Field(
         description="SimCLR: NT-Xent over two views (Chen et al. 2020)."
     )
@@ -44,9 +45,10 @@ class SimCLR(Method):
     def __init__(self, encoder, spec: SimCLRSpec) -> None:
         super().__init__(encoder)
         self.temperature = spec.temperature
+        self.sigreg = spec.sigreg
         self.projector = mlp([encoder.embed_dim, spec.proj_hidden, spec.proj_dim])
 
     def forward(self, views):
         z1, z2 = (self.projector(self.encoder(v)) for v in views[:2])
         loss = nt_xent(z1, z2, self.temperature)
-        return loss, {}
+        return add_sigreg(loss, {}, self.sigreg, (z1, z2))

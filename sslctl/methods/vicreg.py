@@ -13,10 +13,11 @@ from sslctl.collectives import gather_with_grad
 from sslctl.methods import METHODS
 from sslctl.methods.barlow import off_diagonal
 from sslctl.methods.base import HeadSpec, Method, mlp
+from sslctl.methods.sigreg import SIGRegOption, add_sigreg
 from sslctl.modalities.base import ViewPlan
 
 
-class VICRegSpec(HeadSpec):
+class VICRegSpec(HeadSpec, SIGRegOption):
     name: Literal["vicreg"] = Field(description="VICReg (Bardes et al. 2022).")
     proj_hidden: int = Field(
         2048, gt=0, le=65536, description="Expander hidden width (paper: 8192)."
@@ -53,7 +54,7 @@ class VICReg(Method):
 
     def __init__(self, encoder, spec: VICRegSpec) -> None:
         super().__init__(encoder)
-        self.spec = spec
+        self.spec, self.sigreg = spec, spec.sigreg
         self.projector = mlp([encoder.embed_dim, spec.proj_hidden, spec.proj_hidden, spec.proj_dim])
 
     def forward(self, views):
@@ -61,8 +62,5 @@ class VICReg(Method):
         inv, var, cov = vicreg_terms(z1, z2)
         s = self.spec
         loss = s.sim_coeff * inv + s.std_coeff * var + s.cov_coeff * cov
-        return loss, {
-            "invariance": inv.detach(),
-            "variance": var.detach(),
-            "covariance": cov.detach(),
-        }
+        terms = {"invariance": inv.detach(), "variance": var.detach(), "covariance": cov.detach()}
+        return add_sigreg(loss, terms, self.sigreg, (z1, z2))

@@ -97,3 +97,31 @@ def test_lejepa_fields_are_bounded(field):
     bad = {"views": 1, "lamb": 1.5, "slices": 0}[field]
     with pytest.raises(ValidationError):
         LeJEPASpec(name="lejepa", **{field: bad})
+
+
+@pytest.mark.parametrize("name", ["simclr", "byol", "barlow", "vicreg"])
+def test_sigreg_option_adds_its_weighted_statistic_to_a_joint_embedding_loss(name):
+    """`method.sigreg: w` adds w x SIGReg of both views' projections; at 0 the loss is as it
+    was and no random number is drawn (runs without the option are unchanged)."""
+    from sslctl.encoders.base import Encoder
+    from sslctl.methods import METHODS
+    from sslctl.methods.sigreg import sigreg as statistic
+    from sslctl.modalities.base import Views
+
+    torch.manual_seed(0)
+    backbone = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 10))
+    cls = METHODS.get(name)
+    small = {"proj_hidden": 16, "proj_dim": 8}
+    method = cls(Encoder(torch.nn.Identity(), backbone, 10), cls.Spec(name=name, **small))
+    views = Views([torch.randn(6, 12), torch.randn(6, 12)], 2, torch.cat)
+    state = torch.get_rng_state()
+    plain, terms = method(views)
+    assert "sigreg" not in terms and torch.equal(torch.get_rng_state(), state)
+    method.sigreg = 0.5
+    torch.manual_seed(5)
+    loss, terms = method(views)
+    z1, z2 = (method.projector(method.encoder(v)) for v in views)
+    torch.manual_seed(5)
+    expected = (statistic(z1.float()) + statistic(z2.float())) / 2
+    torch.testing.assert_close(terms["sigreg"], expected.detach())
+    torch.testing.assert_close(loss, plain + 0.5 * expected, rtol=1e-5, atol=1e-5)
