@@ -52,15 +52,30 @@ def check_file(path: str | Path, what: str, limit: int | None = None) -> int:
     return st.st_size
 
 
+def read_at_most(fh: BinaryIO, limit: int) -> bytes | None:
+    """The rest of an open file, or None when that is more than `limit` bytes. The read is
+    sized by the file's length (a seek to its end), not by `limit`: read(limit + 1) makes
+    CPython allocate all of that up front, a 1 GiB buffer for every small sample."""
+    start = fh.tell()
+    size = fh.seek(0, os.SEEK_END) - start
+    fh.seek(start)
+    if size > limit:
+        return None
+    data = fh.read(size + 1)
+    if len(data) > size:  # grew since it was measured: read on, still bounded
+        data += fh.read(limit + 1 - len(data))
+    return None if len(data) > limit else data
+
+
 def read_bounded(path: str | Path, what: str, limit: int = MAX_TEXT_BYTES) -> bytes:
     """The whole of a regular file of at most `limit` bytes."""
     check_file(path, what, limit)
     try:
         with open_sample(path) as fh:
-            data = fh.read(limit + 1)
+            data = read_at_most(fh, limit)
     except (OSError, DecodeError) as exc:
         raise UserError(f"{path}: cannot read {what} ({exc})") from None
-    if len(data) > limit:  # grew since the check
+    if data is None:  # grew since the check
         raise UserError(f"{path}: {what} is over the {limit:,}-byte limit")
     return data
 

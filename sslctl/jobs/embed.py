@@ -94,7 +94,7 @@ def embed(
             for block in embed_blocks(loaded.encoder, loaded.modality, samples, device):
                 writer.write(block.x.numpy())
                 kept.append(block.kept)
-            if not kept or writer.rows == 0:
+            if writer.rows == 0:
                 raise UserError(f"{data}: no sample could be embedded")
         positions = torch.cat(kept)
         rows = samples.source_rows(positions)

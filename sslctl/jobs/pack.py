@@ -157,8 +157,12 @@ def _write(items: Items, out: Path, plan: dict, progress) -> tuple[int, int]:
                 samples.append((f"{int(i):09d}", members))
             writer.write_shard(number, samples)
         progress(min((number + 1) * shard_size, items.n), items.n)
-    info = {"modality": plan["modality"], "classes": items.classes, "source": plan["source"]}
-    info["seed"] = seed
+    info = {
+        "modality": plan["modality"],
+        "classes": items.classes,
+        "source": plan["source"],
+        "seed": seed,
+    }
     writer.write_index(sizes, info)
     (out / PLAN).unlink()
     return items.n, writer.count

@@ -44,10 +44,8 @@ class LeJEPASpec(HeadSpec):
 def lejepa_terms(z: torch.Tensor, slices: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(prediction, SIGReg) of projections `z` (V, N, K): each view against the views' mean,
     and the Gaussianity statistic over every view's batch (global across ranks)."""
-    views, n, k = z.shape
     prediction = (z.mean(0) - z).square().mean()
-    by_sample = gather_with_grad(z.transpose(0, 1).reshape(n, views * k))  # ranks' rows joined
-    return prediction, sigreg(by_sample.view(-1, views, k).transpose(0, 1), slices)
+    return prediction, sigreg(torch.stack([gather_with_grad(view) for view in z]), slices)
 
 
 @METHODS.register("lejepa")

@@ -16,7 +16,7 @@ from typing import BinaryIO
 import numpy as np
 
 from sslctl.errors import DecodeError, UserError
-from sslctl.io.regular import MAX_SAMPLE_BYTES, open_sample, read_bounded
+from sslctl.io.regular import MAX_SAMPLE_BYTES, open_sample, read_at_most, read_bounded
 from sslctl.sources.labels import named_labels
 from sslctl.sources.listing import list_folder
 from sslctl.sources.shards import is_shard_folder, read_index, read_member, shard_table
@@ -57,8 +57,8 @@ class FileSource:
     def read(self, i: int) -> bytes:
         """All of sample i, at most MAX_SAMPLE_BYTES (pack stores files whole)."""
         with self.open(i) as fh:
-            data = fh.read(MAX_SAMPLE_BYTES + 1)
-        if len(data) > MAX_SAMPLE_BYTES:
+            data = read_at_most(fh, MAX_SAMPLE_BYTES)
+        if data is None:
             raise DecodeError(f"larger than the {MAX_SAMPLE_BYTES:,}-byte limit of one sample")
         return data
 

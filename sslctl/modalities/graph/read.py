@@ -46,10 +46,6 @@ def check_index(edges: np.ndarray, n_nodes: int, where: str, name: str = "edge_i
         )
 
 
-def _labels_to_index(y: np.ndarray, where: str) -> torch.Tensor:
-    return torch.from_numpy(integer_labels(y, where))
-
-
 def degree_features(edge_index: np.ndarray, n_nodes: int) -> np.ndarray:
     """One-hot (in-)degree capped at MAX_DEGREE_FEATURE - 1, for graphs without features."""
     deg = np.bincount(edge_index[1], minlength=n_nodes) if edge_index.size else np.zeros(n_nodes)
@@ -115,7 +111,7 @@ def from_union(
         want, what = (len(ptr) - 1, "graphs") if len(ptr) > 2 else (n, "nodes")
         if len(y) != want:
             raise UserError(f"{where}: y has {len(y)} labels for {want} {what}")
-        return graphs, _labels_to_index(y, where)
+        return graphs, torch.from_numpy(integer_labels(y, where))
     return graphs, None
 
 

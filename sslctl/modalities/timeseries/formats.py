@@ -28,12 +28,6 @@ def pad_series(series: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def labels_to_index(raw: np.ndarray, path: Path) -> np.ndarray:
-    """Integer class labels as they are (signed ones too): the probe numbers train's and
-    test's classes together, so a test file lacking a class agrees with its train file."""
-    return integer_labels(raw, str(path))
-
-
 def _trim_trailing_nan(x: np.ndarray) -> np.ndarray:
     """Drop timesteps at the end that are NaN in every series and channel (padding columns)."""
     present = ~np.isnan(x).all(axis=(0, 1))
@@ -78,7 +72,7 @@ def read_array(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
         raise UserError(f"{path}: y has {y.size} labels for {len(x)} series (need one each)")
     if not np.issubdtype(y.dtype, np.number):
         raise UserError(f"{path}: y must hold integer class ids, got dtype {y.dtype}")
-    return x, labels_to_index(y, path)
+    return x, integer_labels(y, str(path))
 
 
 def read_ucr_text(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -101,7 +95,7 @@ def read_ucr_text(path: Path) -> tuple[np.ndarray, np.ndarray]:
             rows.append(values[None, 1:].astype(np.float32))
     if not rows:
         raise UserError(f"{path}: no series")
-    return _check_x(pad_series(rows), path), labels_to_index(np.array(labels), path)
+    return _check_x(pad_series(rows), path), integer_labels(np.array(labels), str(path))
 
 
 # ------------------------------------------------------------------ .ts
