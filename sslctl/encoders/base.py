@@ -32,6 +32,19 @@ class Features:
     cls: torch.Tensor | None = None
 
 
+@dataclass
+class PatchTokens:
+    """An input cut into embedded patches, position code added, before the transformer: what
+    latent prediction (JEPA) masks and encodes. `tokens` (R, N, D) holds `rows` token
+    sequences per sample (a series' channels, which share one mask), N = prod(`grid`);
+    `valid` (R, N), where some patches are padding only, marks the others."""
+
+    tokens: torch.Tensor
+    grid: tuple[int, ...]
+    rows: int = 1
+    valid: torch.Tensor | None = None
+
+
 class Encoder(nn.Module):
     """`forward(x) -> (B, embed_dim)`; `backbone` is exposed for methods needing internals (MAE)."""
 
@@ -50,3 +63,24 @@ class Encoder(nn.Module):
     def features(self, x: torch.Tensor) -> Features:
         """The pooled embedding and, where the backbone has one, its token map (one pass)."""
         return Features(self(x))
+
+    @property
+    def gives_patch_tokens(self) -> bool:
+        """True for a transformer on patches, which `patch_tokens`/`encode_tokens` take apart:
+        a backbone of sslctl's own that has both (patch_tst)."""
+        return hasattr(self.backbone, "patch_tokens") and hasattr(self.backbone, "encode_tokens")
+
+    @property
+    def patch_token_dim(self) -> int:
+        """The width of `encode_tokens`' tokens (an own backbone with patch tokens names it
+        `dim`; patch_tst's embedding concatenates its channels' tokens)."""
+        return int(self.backbone.dim)
+
+    def patch_tokens(self, x: torch.Tensor) -> PatchTokens:
+        """The input's embedded patches, before any transformer block."""
+        return self.backbone.patch_tokens(self.normalize(x))
+
+    def encode_tokens(self, tokens: torch.Tensor, valid: torch.Tensor | None) -> torch.Tensor:
+        """The transformer and its final norm over any subset of `patch_tokens`' tokens (in
+        their order), one output token per input token."""
+        return self.backbone.encode_tokens(tokens, valid)

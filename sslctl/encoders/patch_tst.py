@@ -11,17 +11,17 @@ ONNX export relies on for its dynamic time axis.
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from sslctl.encoders import ENCODERS, OwnEncoder
+from sslctl.encoders.base import PatchTokens
+from sslctl.encoders.positions import sinusoid
 
 
 class Block(nn.Module):
-    """Pre-norm self-attention + MLP with a key mask (True = attend to that patch)."""
+    """Pre-norm self-attention + MLP with a key mask (True = attend to that patch; None: all)."""
 
     def __init__(self, dim: int, heads: int, mlp_ratio: float) -> None:
         super().__init__()
@@ -32,24 +32,13 @@ class Block(nn.Module):
         hidden = int(dim * mlp_ratio)
         self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
 
-    def forward(self, x: torch.Tensor, attend: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, attend: torch.Tensor | None) -> torch.Tensor:
         b, n, d = x.shape
         q, k, v = self.qkv(self.norm1(x)).view(b, n, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=attend[:, None, None, :])
+        mask = None if attend is None else attend[:, None, None, :]
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         x = x + self.proj(out.transpose(1, 2).reshape(b, n, d))
         return x + self.mlp(self.norm2(x))
-
-
-def sinusoid(n: int, dim: int, device: torch.device) -> torch.Tensor:
-    """(n, dim) sine/cosine position code of Vaswani et al."""
-    pos = torch.arange(n, device=device, dtype=torch.float32)[:, None]
-    freq = torch.exp(
-        torch.arange(0, dim, 2, device=device, dtype=torch.float32) * (-math.log(10000.0) / dim)
-    )
-    code = torch.zeros(n, dim, device=device)
-    code[:, 0::2] = torch.sin(pos * freq)
-    code[:, 1::2] = torch.cos(pos * freq)
-    return code
 
 
 class PatchTST(nn.Module):
@@ -79,17 +68,31 @@ class PatchTST(nn.Module):
         x = F.pad(x, (0, n * self.patch_len - t), value=float("nan"))
         return x.reshape(x.shape[0], x.shape[1], n, self.patch_len)
 
-    def encode_patches(self, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B, C, N, L) patch values (NaN = missing) -> tokens (B, C, N, D), valid (B, C, N)."""
+    def embed_patches(self, p: torch.Tensor) -> PatchTokens:
+        """(B, C, N, L) patch values (NaN = missing) -> each channel's embedded patches with
+        their position code, one row per (sample, channel); a patch of NaN only is not valid."""
         b, c, n, _ = p.shape
         valid = ~torch.isnan(p).all(dim=3)
         h = self.embed(torch.nan_to_num(p, nan=0.0)) + sinusoid(n, self.dim, p.device)
-        h = h.reshape(b * c, n, self.dim)
-        flat = valid.reshape(b * c, n)
-        attend = flat | ~flat.any(dim=1, keepdim=True)  # a channel with nothing: attend all
+        return PatchTokens(h.reshape(b * c, n, self.dim), (n,), c, valid.reshape(b * c, n))
+
+    def patch_tokens(self, x: torch.Tensor) -> PatchTokens:
+        return self.embed_patches(self.patches(x))
+
+    def encode_tokens(self, h: torch.Tensor, valid: torch.Tensor | None) -> torch.Tensor:
+        """The transformer over (rows, n, dim) tokens, any subset of a row's patches; a row
+        with no valid token attends to all of them."""
+        attend = None if valid is None else valid | ~valid.any(dim=1, keepdim=True)
         for block in self.blocks:
             h = block(h, attend)
-        return self.norm(h).reshape(b, c, n, self.dim), valid
+        return self.norm(h)
+
+    def encode_patches(self, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, C, N, L) patch values (NaN = missing) -> tokens (B, C, N, D), valid (B, C, N)."""
+        b, c, n, _ = p.shape
+        t = self.embed_patches(p)
+        h = self.encode_tokens(t.tokens, t.valid)
+        return h.reshape(b, c, n, self.dim), t.valid.reshape(b, c, n)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         tokens, valid = self.encode_patches(self.patches(x))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from sslctl.encoders.base import Encoder, Features, Normalize
+from sslctl.encoders.base import Encoder, Features, Normalize, PatchTokens
 from sslctl.errors import UserError
 from sslctl.io.weights import read_state_dict
 
@@ -123,6 +123,43 @@ class TimmEncoder(Encoder):
         prefix = int(getattr(self.backbone, "num_prefix_tokens", 0))
         cls = final[:, 0] if final.dim() == 3 and prefix > 0 else None
         return Features(pooled, fmap.flatten(2).transpose(1, 2), grid, cls)
+
+    @property
+    def gives_patch_tokens(self) -> bool:
+        """A plain ViT: patches embedded by `patch_embed` on a fixed grid, a learned position
+        table, then `blocks` and `norm` (timm's VisionTransformer and its relatives)."""
+        bb = self.backbone
+        parts = ("patch_embed", "pos_embed", "blocks", "norm", "num_prefix_tokens")
+        return (
+            all(hasattr(bb, a) for a in parts)
+            and bb.pos_embed is not None
+            and not getattr(bb, "dynamic_img_size", False)
+        )
+
+    @property
+    def patch_token_dim(self) -> int:
+        return self.embed_dim
+
+    def patch_tokens(self, x: torch.Tensor) -> PatchTokens:
+        bb = self.backbone
+        tokens = bb.patch_embed(self.normalize(x))
+        tokens = tokens + bb.pos_embed[:, -tokens.shape[1] :]  # prefix entries come first
+        return PatchTokens(tokens, tuple(bb.patch_embed.grid_size))
+
+    def encode_tokens(self, tokens: torch.Tensor, valid: torch.Tensor | None) -> torch.Tensor:
+        """The class and register tokens (with their position entries, where the table has
+        them) go first, as in timm's `_pos_embed`, and are dropped from the output."""
+        bb = self.backbone
+        prefix = [t for t in (bb.cls_token, getattr(bb, "reg_token", None)) if t is not None]
+        if prefix:
+            head = torch.cat(prefix, dim=1)
+            if not bb.no_embed_class:
+                head = head + bb.pos_embed[:, : head.shape[1]]
+            tokens = torch.cat([head.expand(len(tokens), -1, -1), tokens], dim=1)
+        h = bb.norm_pre(tokens)
+        for block in bb.blocks:
+            h = block(h)
+        return bb.norm(h)[:, bb.num_prefix_tokens :]
 
 
 def build_timm_encoder(

@@ -30,7 +30,6 @@ from sslctl.engine.optim import (
     build_optimizer,
     ema_update,
     lr_at,
-    momentum_at,
     set_schedule,
     wd_at,
 )
@@ -323,7 +322,7 @@ class Trainer:
         self.opt.step()
         self.opt.zero_grad(set_to_none=True)
         if method.teacher_momentum is not None:
-            m = momentum_at(method.teacher_momentum, step, plan.total_steps)
+            m = method.teacher_momentum_at(step, plan.total_steps)
             for student, teacher in method.ema_pairs():
                 ema_update(student, teacher, m, method.teacher_copies_buffers)
         return loss.detach(), terms

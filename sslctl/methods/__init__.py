@@ -17,7 +17,7 @@ METHODS: Registry[type[Method]] = Registry(
     "sslctl.methods",
     "sslctl.methods",
     first=("simclr", "byol", "barlow", "vicreg", "dino", "mae", "ts2vec", "masked_series",
-           "graphmae", "graphcl", "lejepa", "distill"),
+           "graphmae", "graphcl", "lejepa", "jepa", "distill"),
 )  # fmt: skip
 
 

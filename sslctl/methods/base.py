@@ -10,6 +10,7 @@ from pydantic import Field
 from torch import nn
 
 from sslctl.encoders.base import Encoder
+from sslctl.engine.optim import momentum_at
 from sslctl.modalities.base import ViewPlan
 from sslctl.specs import Strict
 
@@ -58,6 +59,11 @@ class Method(nn.Module):
         """The parameter groups `train.grad_clip` clips by norm each on its own (one model:
         one group; several distilled students: one each, so they train independently)."""
         return [list(self.parameters())]
+
+    def teacher_momentum_at(self, step: int, total: int) -> float:
+        """The EMA teacher's momentum after update `step` of `total`: by default BYOL's and
+        DINO's cosine from `teacher_momentum` to 1."""
+        return momentum_at(self.teacher_momentum, step, total)
 
     def ema_pairs(self) -> list[tuple[nn.Module, nn.Module]]:
         """(student, teacher) module pairs the engine moves by EMA after each update."""

@@ -62,8 +62,12 @@ class MAE(Method):
         bb = encoder.backbone
         if not all(hasattr(bb, a) for a in ("patch_embed", "blocks", "pos_embed", "cls_token")):
             raise UserError("method.name: mae needs a ViT encoder (e.g. vit_tiny_patch16_224)")
-        if bb.num_prefix_tokens != 1 or bb.pos_embed is None:
-            raise UserError("encoder: mae supports ViTs with one class token and a pos_embed")
+        if bb.num_prefix_tokens > 1 or bb.pos_embed is None:
+            raise UserError(
+                "encoder: mae supports ViTs with a pos_embed and at most a class token (no "
+                "register tokens)"
+            )
+        self.prefix = bb.num_prefix_tokens  # 1: the class token goes through the decoder too
         self.spec = spec
         self.patch = tuple(bb.patch_embed.patch_size)
         n_patches = bb.patch_embed.num_patches
@@ -73,7 +77,7 @@ class MAE(Method):
         d, dd = encoder.embed_dim, spec.decoder_dim
         self.decoder_embed = nn.Linear(d, dd)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, dd))
-        self.decoder_pos = nn.Parameter(torch.zeros(1, n_patches + 1, dd))
+        self.decoder_pos = nn.Parameter(torch.zeros(1, n_patches + self.prefix, dd))
         self.decoder_blocks = nn.Sequential(
             *[
                 Block(dd, spec.decoder_heads, mlp_ratio=4.0, qkv_bias=True)
@@ -88,22 +92,23 @@ class MAE(Method):
     def _encode(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         bb = self.encoder.backbone
         tokens = bb.patch_embed(x)
-        prefix_pos = 0 if bb.no_embed_class else 1
-        tokens = tokens + bb.pos_embed[:, prefix_pos:]
-        kept, mask, ids_restore = random_masking(tokens, self.spec.mask_ratio)
-        cls = bb.cls_token + (bb.pos_embed[:, :1] if prefix_pos else 0)
-        h = torch.cat([cls.expand(len(kept), -1, -1), kept], dim=1)
+        tokens = tokens + bb.pos_embed[:, -tokens.shape[1] :]  # prefix entries come first
+        h, mask, ids_restore = random_masking(tokens, self.spec.mask_ratio)
+        if self.prefix:
+            cls = bb.cls_token + (0 if bb.no_embed_class else bb.pos_embed[:, :1])
+            h = torch.cat([cls.expand(len(h), -1, -1), h], dim=1)
         h = bb.norm(bb.blocks(bb.norm_pre(h)))
         return h, mask, ids_restore
 
     def _decode(self, h: torch.Tensor, ids_restore: torch.Tensor) -> torch.Tensor:
         h = self.decoder_embed(h)
         b, n = ids_restore.shape
-        fill = self.mask_token.expand(b, n + 1 - h.shape[1], -1)
-        patches = torch.cat([h[:, 1:], fill], dim=1)
+        p = self.prefix
+        fill = self.mask_token.expand(b, n + p - h.shape[1], -1)
+        patches = torch.cat([h[:, p:], fill], dim=1)
         patches = torch.gather(patches, 1, ids_restore[..., None].expand(-1, -1, h.shape[2]))
-        h = torch.cat([h[:, :1], patches], dim=1) + self.decoder_pos
-        return self.decoder_pred(self.decoder_norm(self.decoder_blocks(h)))[:, 1:]
+        h = torch.cat([h[:, :p], patches], dim=1) + self.decoder_pos
+        return self.decoder_pred(self.decoder_norm(self.decoder_blocks(h)))[:, p:]
 
     def forward(self, views):
         x = self.encoder.normalize(views[0])

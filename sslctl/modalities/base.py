@@ -12,6 +12,7 @@ from torch import nn
 
 from sslctl.encoders.base import Encoder
 from sslctl.errors import UserError
+from sslctl.modalities.token_masks import Masking
 from sslctl.sources.files import FileSource
 from sslctl.sources.stream import Decoder, FileSamples, StreamSettings
 
@@ -56,6 +57,8 @@ VIEW_KINDS: dict[str, str] = {
     "masked": "lightly augmented views for a method that masks them itself, as in MAE",
     "overlapping-crops": "two crops of one series that overlap in time, as in TS2Vec",
     "graph-perturbation": "one random graph perturbation per view, as in GraphCL",
+    "context-targets": "one lightly augmented view whose patch tokens split into a context "
+    "and target blocks, as in I-JEPA",
 }
 
 
@@ -111,12 +114,20 @@ class Views(list):
     padding for series of different lengths, a disjoint union for graphs). A method that runs
     views together for speed (DINO) groups them through `groups()`: the global views in one
     forward and the local views (another size) in another. No method calls torch.cat on a
-    batch type it does not own."""
+    batch type it does not own. Context-targets views also carry the modality's `masking`:
+    what splits a grid of patch tokens into context and targets (modalities/token_masks.py)."""
 
-    def __init__(self, views: Iterable[Any], n_global: int, concat: Callable[[list], Any]):
+    def __init__(
+        self,
+        views: Iterable[Any],
+        n_global: int,
+        concat: Callable[[list], Any],
+        masking: Masking | None = None,
+    ):
         super().__init__(views)
         self.n_global = n_global
         self.concat = concat
+        self.masking = masking
 
     def groups(self) -> list[tuple[Any, int]]:
         """(joined input, how many views it holds) for the global views, then the local ones."""
@@ -193,6 +204,8 @@ class Modality(ABC):
     presets: ClassVar[dict[str, Any]]
     # view kinds only some presets can make -> those presets (see `preset_refusal`)
     kind_presets: ClassVar[dict[str, tuple[str, ...]]] = {}
+    # how context-targets views split patch tokens (modalities that make that kind)
+    token_masking: ClassVar[Masking | None] = None
     # input axes left dynamic in the ONNX export; one dict per field for NamedTuple inputs
     export_axes: ClassVar[dict[int, str] | tuple[dict[int, str], ...]]
 
@@ -236,6 +249,10 @@ class Modality(ABC):
         """The view parameters for a view kind: the preset the recipe names, else the one this
         modality makes the kind with, under the recipe's set overrides."""
         return preset_for(self.augment_spec, kind, self.view_kinds, self.presets)
+
+    def masking_for(self, plan: ViewPlan) -> Masking | None:
+        """The token masking that views of the plan's kind carry, if any."""
+        return self.token_masking if plan.kind == "context-targets" else None
 
     def check_views(self, plan: ViewPlan) -> None:
         """UserError if this data cannot make the plan's views (a kind the modality makes but

@@ -24,8 +24,10 @@ PARAMS = {
     "dino": {"out_dim": 64, "hidden_dim": 32, "bottleneck_dim": 16, "local_crops": 2},
     "mae": {"decoder_dim": 32, "decoder_depth": 1, "decoder_heads": 2},
     "lejepa": {"proj_hidden": 32, "proj_dim": 8, "views": 2, "slices": 16},
+    "jepa": {"predictor_dim": 16, "predictor_depth": 1, "predictor_heads": 2},
 }
 _VIT = {"embed_dim": 32, "depth": 2, "num_heads": 2}
+_VIT_AVG = {**_VIT, "class_token": False, "global_pool": "avg"}
 # the encoder a method needs where the modality's usual one lacks what it uses (tokens, patches)
 ENCODERS = {
     ("mae", "image"): {"name": "vit_tiny_patch16_224", "kwargs": {"patch_size": 4, **_VIT}},
@@ -33,6 +35,16 @@ ENCODERS = {
     ("masked_series", "timeseries"): {
         "name": "patch_tst",
         "kwargs": {"patch_len": 8, "dim": 16, "depth": 1, "heads": 2},
+    },
+    # JEPA keeps the mean of the patch tokens: a ViT without a class token, pooling by average
+    ("jepa", "image"): {"name": "vit_tiny_patch16_224", "kwargs": {"patch_size": 2, **_VIT_AVG}},
+    ("jepa", "audio"): {
+        "name": "vit_tiny_patch16_224",
+        "kwargs": {"patch_size": [4, 5], **_VIT_AVG},
+    },
+    ("jepa", "timeseries"): {
+        "name": "patch_tst",
+        "kwargs": {"patch_len": 4, "dim": 16, "depth": 1, "heads": 2},
     },
 }
 # what the built-in methods do on each modality (docs/architecture.md has this table)
@@ -48,6 +60,7 @@ TRAINS = {
     "graphmae": {"graph", "graph (node level)"},
     "graphcl": {"graph"},  # node level: its node dropping would break node alignment
     "lejepa": {"image", "audio", "timeseries", "graph", "graph (node level)"},
+    "jepa": {"image", "audio", "timeseries"},
 }
 
 

@@ -31,6 +31,7 @@ from sslctl.modalities.base import (
     own_backbone,
     require_teacher_input,
 )
+from sslctl.modalities.token_masks import BlockMasking
 from sslctl.sources.stream import FileSamples, StreamSettings, decode_all, resolve_workers
 from sslctl.specs import EncoderSpec
 
@@ -62,8 +63,11 @@ class AudioModality(Modality):
         "asymmetric": "default",
         "multi-crop": "default",
         "masked": "mae",
+        "context-targets": "mae",
     }
     presets = PRESETS
+    # time-frequency blocks: I-JEPA's multi-block masking on the (mel, frame) patch grid
+    token_masking = BlockMasking()
     stream_settings = StreamSettings
 
     def __init__(
@@ -191,7 +195,8 @@ class AudioModality(Modality):
             augment(local_window(spec, plan.local_size_ratio), params, scale)
             for _ in range(n_local)
         ]
-        return Views(post_normalise(views) if params.post_norm else views, plan.n_global, torch.cat)
+        views = post_normalise(views) if params.post_norm else views
+        return Views(views, plan.n_global, torch.cat, self.masking_for(plan))
 
     def student_of(self, teacher: AudioModality) -> AudioModality:
         """Views are standardised log-mels, which pass the teacher's front end untouched: the

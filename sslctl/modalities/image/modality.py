@@ -34,6 +34,7 @@ from sslctl.modalities.image.decode import CropSpec, ImageEvalDecoder, ImageTrai
 from sslctl.modalities.image.presets import PRESETS, ViewParams
 from sslctl.modalities.image.read import ImageStreamSettings, file_mode, load_images
 from sslctl.modalities.image.spec import ImageAugSpec, ImageDataSpec
+from sslctl.modalities.token_masks import BlockMasking
 from sslctl.sources.stream import FileSamples, decode_all, resolve_workers
 from sslctl.specs import EncoderSpec
 
@@ -53,8 +54,10 @@ class ImageModality(Modality):
         "asymmetric": "byol",
         "multi-crop": "dino",
         "masked": "mae",
+        "context-targets": "ijepa",
     }
     presets = PRESETS
+    token_masking = BlockMasking()  # I-JEPA's multi-block masking
     stream_settings = ImageStreamSettings
 
     def __init__(
@@ -164,7 +167,7 @@ class ImageModality(Modality):
             views = [augment_cropped(v, p) for v, (_, p) in zip(x, specs, strict=True)]
         else:
             views = [augment(x, size, p) for size, p in specs]
-        return Views(views, plan.n_global, torch.cat)
+        return Views(views, plan.n_global, torch.cat, self.masking_for(plan))
 
     def student_of(self, teacher: ImageModality) -> ImageModality:
         """Pixel views in [0, 1]; each encoder standardises with its own statistics."""

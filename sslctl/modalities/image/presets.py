@@ -21,6 +21,8 @@ _SIMCLR = ViewParams(blur_prob=0.5)
 _BYOL = ViewParams(jitter=(0.4, 0.4, 0.2, 0.1))
 _DINO_GLOBAL = ViewParams(crop_scale=(0.4, 1.0), jitter=(0.4, 0.4, 0.2, 0.1))
 _MAE = ViewParams(crop_scale=(0.2, 1.0), jitter_prob=0.0, grayscale_prob=0.0)
+# I-JEPA: random resized crops only (scale 0.3-1), no flip and no colour
+_IJEPA = ViewParams(crop_scale=(0.3, 1.0), flip_prob=0.0, jitter_prob=0.0, grayscale_prob=0.0)
 _NONE = ViewParams(crop_scale=(1.0, 1.0), flip_prob=0.0, jitter_prob=0.0, grayscale_prob=0.0)
 
 # preset -> (params for global view 1, params for global view 2, params for local views)
@@ -37,5 +39,6 @@ PRESETS: dict[str, tuple[ViewParams, ViewParams, ViewParams]] = {
         replace(_DINO_GLOBAL, crop_scale=(0.05, 0.4), blur_prob=0.5),
     ),
     "mae": (_MAE, _MAE, _MAE),
+    "ijepa": (_IJEPA, _IJEPA, _IJEPA),
     "none": (_NONE, _NONE, _NONE),
 }

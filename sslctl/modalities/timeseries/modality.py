@@ -29,6 +29,7 @@ from sslctl.modalities.timeseries.augment import OverlappingCrops, augment, over
 from sslctl.modalities.timeseries.presets import PRESETS
 from sslctl.modalities.timeseries.read import load_series, split_long
 from sslctl.modalities.timeseries.spec import SeriesAugSpec, TimeSeriesDataSpec
+from sslctl.modalities.token_masks import SpanMasking
 from sslctl.specs import EncoderSpec
 
 LOCAL_CROP = (0.2, 0.5)  # DINO local views: windows of 20-50% of the series (globals: the preset's)
@@ -53,8 +54,10 @@ class TimeSeriesModality(Modality):
         "multi-crop": "default",
         "masked": "masked",
         "overlapping-crops": "ts2vec",
+        "context-targets": "masked",
     }
     presets = PRESETS
+    token_masking = SpanMasking()  # ECG-JEPA's time spans, shared by every channel
     kind_presets = {"overlapping-crops": ("ts2vec",)}
 
     def __init__(
@@ -114,7 +117,7 @@ class TimeSeriesModality(Modality):
         views = [augment(x, params) for _ in range(plan.n_global)]
         local = replace(params, crop_scale=LOCAL_CROP)
         views += [augment(x, local) for _ in range(plan.n_local)]
-        return Views(views, plan.n_global, nan_pad_cat)
+        return Views(views, plan.n_global, nan_pad_cat, self.masking_for(plan))
 
     def student_of(self, teacher: TimeSeriesModality) -> TimeSeriesModality:
         """Raw series views; each encoder normalises with its own per-channel statistics."""

@@ -1,0 +1,119 @@
+"""JEPA against the same randomly initialised encoder and against masked reconstruction on that
+encoder, on Fashion-MNIST, spoken digits and two UCR/UEA sets.
+
+For every set and seed: `sslctl pretrain` of the set's JEPA recipe (recipes/image/ijepa.yaml,
+recipes/audio/jepa.yaml, recipes/timeseries/jepa.yaml on GunPoint and BasicMotions) under the
+set's budget; the same recipe with train.epochs=0 (random init); and the same recipe with only
+`method` replaced by masked reconstruction (MAE on the ViTs, PatchTST's masked patch modelling
+on series), so encoder, optimiser, data and budget are the same. Then `sslctl probe --json` on
+the recipe's probe sets. Prints a markdown table (mean ± std over seeds) and appends every
+result to runs/bench-jepa/results.jsonl.
+
+    python benchmarks/jepa.py [--sets fashion-mnist spoken-digits GunPoint BasicMotions]
+        [--seeds 0 1 2] [--set KEY=VALUE ...]
+
+`--speed STEPS` instead trains JEPA and MAE on the image recipe's ViT-Tiny for STEPS steps
+each, alternating three times, and prints steps per second: the median of the logged
+throughputs after the first log line (which holds the start-up).
+
+    python benchmarks/jepa.py --speed 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from pathlib import Path
+
+from timing import builtin_sets, mean_spread, pretrain, sslctl
+
+OUT = Path("runs/bench-jepa")
+MAE = "method={name: mae, mask_ratio: 0.75, decoder_dim: 128, decoder_depth: 2, decoder_heads: 4}"
+MASKED_SERIES = "method={name: masked_series, mask_ratio: 0.4}"
+# set -> (recipe, its own overrides (data and budget), the masked-reconstruction method)
+SETS = {
+    # 300 steps of 128 images (0.64 epoch), so three seeds of three runs fit in an hour on CPU
+    "fashion-mnist": (
+        "recipes/image/ijepa.yaml",
+        ["train.steps=300", "optim.warmup_epochs=0.1"],
+        MAE,
+    ),
+    "spoken-digits": ("recipes/audio/jepa.yaml", ["train.epochs=10", "optim.warmup_epochs=1"], MAE),
+    "GunPoint": ("recipes/timeseries/jepa.yaml", builtin_sets("GunPoint"), MASKED_SERIES),
+    "BasicMotions": ("recipes/timeseries/jepa.yaml", builtin_sets("BasicMotions"), MASKED_SERIES),
+}
+KINDS = ("random", "jepa", "masked")
+
+
+def run_one(name: str, seed: int, kind: str, overrides: list[str]) -> dict:
+    recipe, own, masked = SETS[name]
+    out = OUT / name / f"{kind}-s{seed}"
+    sets = [f"seed={seed}", *own, *overrides]
+    sets += {"random": ["train.epochs=0", "train.steps=0"], "jepa": [], "masked": [masked]}[kind]
+    wall = pretrain(recipe, out, sets)
+    result = json.loads(sslctl("probe", str(out), "--json"))
+    result.update(set=name, seed=seed, kind=kind, pretrain_s=round(wall, 1), overrides=sets)
+    return result
+
+
+def speed(steps: int) -> None:
+    recipe, own, masked = SETS["fashion-mnist"]
+    rates: dict[str, list[float]] = {"jepa": [], "mae": []}
+    for _ in range(3):
+        for kind, extra in (("jepa", []), ("mae", [masked])):
+            out = OUT / "speed" / kind
+            sets = [f"train.steps={steps}", "train.log_every=10", *extra]
+            pretrain(recipe, out, sets)
+            logged = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+            batch = 128
+            rates[kind] += [r["throughput"] / batch for r in logged[1:]]
+    for kind, values in rates.items():
+        print(f"{kind}: {statistics.median(values):.2f} steps/s (batch 128, {len(values)} logs)")
+    print(f"jepa / mae: {statistics.median(rates['jepa']) / statistics.median(rates['mae']):.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--speed", type=int, metavar="STEPS", help="time JEPA vs MAE steps")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    if args.speed:
+        speed(args.speed)
+        return
+    rows = []
+    with open(OUT / "results.jsonl", "a") as log:
+        for name in args.sets:
+            for seed in args.seeds:
+                for kind in KINDS:
+                    rows.append(run_one(name, seed, kind, args.overrides))
+                    log.write(json.dumps(rows[-1]) + "\n")
+                    log.flush()
+    print(
+        "| set | random kNN / linear (RankMe) | JEPA kNN / linear (RankMe) | masked kNN / "
+        "linear (RankMe) | JEPA / masked pretrain s |"
+    )
+    print("|---|---|---|---|---|")
+    for name in args.sets:
+        cells, walls = [], []
+        for kind in KINDS:
+            mine = [r for r in rows if r["set"] == name and r["kind"] == kind]
+            knn, linear, rankme = (
+                mean_spread([r[k] for r in mine]) for k in ("knn_top1", "linear_top1", "rankme")
+            )
+            cells.append(f"{knn} / {linear} ({rankme})")
+            if kind != "random":
+                walls.append(f"{statistics.mean(r['pretrain_s'] for r in mine):.0f}")
+        print(f"| {name} | " + " | ".join(cells) + f" | {' / '.join(walls)} |")
+    for r in rows:
+        print(
+            f"{r['set']} seed {r['seed']} {r['kind']}: kNN {r['knn_top1']:.2f} "
+            f"linear {r['linear_top1']:.2f} RankMe {r['rankme']:.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
