@@ -157,5 +157,5 @@ def test_a_pair_that_cannot_work_is_refused_at_validation():
     assert str(err.value) == (
         "r.yaml: method.name: method graphcl needs graph-perturbation views (one random graph "
         "perturbation per view, as in GraphCL), which modality image does not make; it makes "
-        "contrastive, asymmetric, multi-crop, masked"
+        "contrastive, asymmetric, multi-crop, masked, context-targets"
     )
