@@ -47,6 +47,14 @@ class RunDir:
     def checkpoint(self) -> Path:  # what --resume reads
         return self.checkpoints / "last.pt"
 
+    @property
+    def tensorboard(self) -> Path:  # TensorBoard events, when train.tensorboard is on
+        return self.path / "tb"
+
+    @property
+    def report(self) -> Path:  # what `sslctl report RUN` writes
+        return self.path / "report"
+
     def files(self) -> list[Path]:
         """The files a run's own jobs write, which no other output may replace."""
         return [self.recipe, self.weights, self.info, self.metrics]

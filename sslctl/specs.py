@@ -128,3 +128,23 @@ class TrainSpec(Strict):
     checkpoint_every: int = Field(
         500, gt=0, le=1_000_000_000, description="Steps between checkpoints."
     )
+    eval_every: int | None = Field(
+        None,
+        gt=0,
+        le=1_000_000_000,
+        description="Steps between online evaluations (kNN top-1 on the probe data when "
+        "labelled, RankMe and the std of normalised embeddings), logged to metrics.jsonl and "
+        "the progress bar; none by default.",
+    )
+    eval_samples: int = Field(
+        5000,
+        ge=10,
+        le=1_000_000,
+        description="Samples an online evaluation embeds: the kNN bank (RankMe's too) and "
+        "a quarter as many queries, drawn once by the seed.",
+    )
+    tensorboard: bool = Field(
+        False,
+        description="Also write TensorBoard events to RUN/tb/ (needs the tensorboard extra: "
+        "pip install 'sslctl[tensorboard]').",
+    )

@@ -15,11 +15,41 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 stderr = Console(stderr=True)
 
 
+# keys of a metrics line that are its coordinates, not values to plot
+COORDINATES = ("step", "epoch")
+# the keys train.eval_every's online evaluation adds to a line (engine/online_eval.py)
+EVAL_KEYS = ("knn_top1", "rankme", "emb_std", "eval_s")
+
+
+def tensorboard_writer(folder: Path, start: int):
+    """A SummaryWriter on `folder` that drops events logged after `start` by an earlier
+    attempt (a resumed run writes those steps again)."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        from sslctl.errors import UserError
+
+        raise UserError(
+            "train.tensorboard: needs the tensorboard package; pip install 'sslctl[tensorboard]' "
+            "or set train.tensorboard: false"
+        ) from None
+    return SummaryWriter(str(folder), purge_step=start or None)
+
+
 class TrainLog:
-    def __init__(self, metrics_path: Path | None, total: int, start: int, quiet: bool) -> None:
+    def __init__(
+        self,
+        metrics_path: Path | None,
+        total: int,
+        start: int,
+        quiet: bool,
+        tensorboard: Path | None = None,
+    ) -> None:
+        self.tb = tensorboard_writer(tensorboard, start) if tensorboard else None
         self.file = metrics_path.open("a") if metrics_path else None
         self.quiet = quiet
         self.bar = None
+        self.last_eval = ""
         if not quiet and stderr.is_terminal:
             self.bar = Progress(
                 TextColumn("[bold]step {task.completed}/{task.total}"),
@@ -37,13 +67,29 @@ class TrainLog:
         if self.file:
             self.file.write(line + "\n")
             self.file.flush()
+        if self.tb is not None:
+            self._to_tensorboard(record)
         if self.bar is not None:
             info = f"loss {record['loss']:.4f} lr {record['lr']:.2e} {record['throughput']:.0f}/s"
-            self.bar.update(self.task, completed=record["step"], info=info)
+            if "rankme" in record:  # the latest online evaluation stays on the bar
+                knn = f"kNN {record['knn_top1']:.1f} " if "knn_top1" in record else ""
+                self.last_eval = f" {knn}RankMe {record['rankme']:.1f}"
+            self.bar.update(self.task, completed=record["step"], info=info + self.last_eval)
         elif not self.quiet:
             print(line, file=sys.stderr, flush=True)
 
+    def _to_tensorboard(self, record: dict) -> None:
+        """Every value of the line as a scalar at its step: online evaluation under eval/,
+        the rest (loss, method terms, lr, wd, momentum, throughput, grad_norm) under train/."""
+        for key, value in record.items():
+            if key not in COORDINATES:
+                group = "eval" if key in EVAL_KEYS else "train"
+                self.tb.add_scalar(f"{group}/{key}", value, record["step"])
+        self.tb.flush()
+
     def close(self) -> None:
+        if self.tb is not None:
+            self.tb.close()
         if self.bar is not None:
             self.bar.stop()
         if self.file:

@@ -13,7 +13,7 @@ import random
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,15 +61,20 @@ class TrainSettings:
     optim: OptimSpec
     seed: int
     on_decode_error: str = "fail"
+    # `train.eval_every`'s evaluation (engine/online_eval.py): the kept encoder -> metrics
+    evaluate: Callable[[torch.nn.Module], dict] | None = None
+    tensorboard: Path | None = None  # where TensorBoard events go, when they are on
 
 
 class MetricWindow:
     """The loss and method terms summed on the device between two log lines, so the loop
-    reads nothing back to the host until a line is written."""
+    reads nothing back to the host until a line is written; the gradient norm of the line's
+    own step (measured on that step only, before clipping)."""
 
     def __init__(self, device: torch.device, step: int) -> None:
         self.loss = torch.zeros((), device=device)
         self.terms: dict[str, torch.Tensor] = {}
+        self.grad_norm: torch.Tensor | None = None
         self.time, self.step = time.perf_counter(), step
 
     def add(self, loss: torch.Tensor, terms: dict[str, torch.Tensor]) -> None:
@@ -77,19 +82,22 @@ class MetricWindow:
         for k, v in terms.items():
             self.terms[k] = self.terms.get(k, 0) + v.detach().float()
 
-    def record(self, step: int, plan: Plan, lr: float) -> dict[str, float]:
-        """The metrics.jsonl line for the steps since the last one; starts a new window."""
+    def record(self, step: int, plan: Plan, schedule: dict[str, float]) -> dict[str, float]:
+        """The metrics.jsonl line for the steps since the last one (`schedule`: lr, wd and
+        the teacher's momentum at the line's step); starts a new window."""
         n, now = step - self.step, time.perf_counter()
         record = {
             "step": step,
             "epoch": round(step / plan.steps_per_epoch, 4),
             "loss": float(self.loss) / n,
-            "lr": lr,
+            **schedule,
             "throughput": n * plan.global_batch / max(now - self.time, 1e-9),
         }
+        if self.grad_norm is not None:
+            record["grad_norm"] = float(self.grad_norm)
         record.update({k: float(v) / n for k, v in self.terms.items()})
         self.loss.zero_()
-        self.terms = {}
+        self.terms, self.grad_norm = {}, None
         self.time, self.step = now, step
         return record
 
@@ -118,6 +126,7 @@ class Trainer:
         self.samples = samples
         self.checkpoint, self.metrics = checkpoint, metrics
         self.train, self.optim, self.seed = settings.train, settings.optim, settings.seed
+        self.evaluate, self.tensorboard = settings.evaluate, settings.tensorboard
         self.device = device
         self.quiet = quiet
         self.world, self.rank = ddp.world_size(), ddp.rank()
@@ -255,7 +264,9 @@ class Trainer:
             s: signal.signal(s, self._handle_signal) for s in (signal.SIGINT, signal.SIGTERM)
         }
         metrics = self.metrics if ddp.is_main() else None
-        log = TrainLog(metrics, plan.total_steps, self.step, self.quiet or not ddp.is_main())
+        main = ddp.is_main()
+        tb = self.tensorboard if main else None
+        log = TrainLog(metrics, plan.total_steps, self.step, self.quiet or not main, tb)
         try:
             self._loop(log)
         finally:
@@ -282,17 +293,23 @@ class Trainer:
         while self.step < plan.total_steps:
             step = self.step
             method.progress = step / plan.steps_per_epoch
-            lr = lr_at(self.optim, step, plan.total_steps, plan.steps_per_epoch)
-            set_schedule(self.opt, lr, wd_at(self.optim, step, plan.total_steps))
-            loss, terms = self._update(inputs, step)
+            schedule = self._schedule_at(step)
+            set_schedule(self.opt, schedule["lr"], schedule["wd"])
+            done = step + 1 == plan.total_steps
+            evaluating = self._evaluates(step + 1, done)
+            boundary = (step + 1) % t.log_every == 0 or done or evaluating
+            loss, terms, window.grad_norm = self._update(inputs, step, measure=boundary)
             bad_step = torch.where(~torch.isfinite(loss) & (bad_step < 0), step, bad_step)
             window.add(loss, terms)
             self.step += 1
-            done = self.step == plan.total_steps
-            boundary = self.step % t.log_every == 0 or done
             if boundary:  # the only host reads of the loop: loss, metrics, stop flag
                 self._check_finite(bad_step)
-                log.log(window.record(self.step, plan, lr))
+                record = window.record(self.step, plan, schedule)
+                if evaluating:  # after the line's throughput is taken, which it leaves out
+                    record.update(self.evaluate(method.encoder_to_save()))
+                    self.model.train()
+                    window.time = time.perf_counter()
+                log.log(record)
             if self.step % t.checkpoint_every == 0 or done:
                 self._check_finite(bad_step)
                 self.save()
@@ -301,10 +318,30 @@ class Trainer:
                 self.save()
                 raise Interrupted(f"stopped at step {self.step}; resume with --resume")
 
-    def _update(self, inputs: Iterator[Any], step: int) -> tuple[torch.Tensor, dict]:
+    def _schedule_at(self, step: int) -> dict[str, float]:
+        """lr, weight decay and (for methods with an EMA teacher) its momentum at `step`."""
+        plan, method = self.plan, self.method
+        schedule = {
+            "lr": lr_at(self.optim, step, plan.total_steps, plan.steps_per_epoch),
+            "wd": wd_at(self.optim, step, plan.total_steps),
+        }
+        if method.teacher_momentum is not None:
+            schedule["momentum"] = method.teacher_momentum_at(step, plan.total_steps)
+        return schedule
+
+    def _evaluates(self, step: int, done: bool) -> bool:
+        """Whether the online evaluation runs once `step` steps are done: every
+        `train.eval_every` steps and at the end, on the main process only."""
+        every = self.train.eval_every
+        return self.evaluate is not None and ddp.is_main() and (step % every == 0 or done)
+
+    def _update(
+        self, inputs: Iterator[Any], step: int, measure: bool
+    ) -> tuple[torch.Tensor, dict, torch.Tensor | None]:
         """One optimizer update: every micro-batch's views, forward and backward, the method's
         gradient rules, clipping, the step and the EMA teachers. Returns the last
-        micro-batch's loss (detached) and terms, still on the device."""
+        micro-batch's loss (detached) and terms, and with `measure` the gradient norm before
+        clipping, all still on the device."""
         t, plan, method = self.train, self.plan, self.method
         for micro in range(t.accumulate):
             x = next(inputs)
@@ -316,6 +353,7 @@ class Trainer:
                     loss, terms = self.model(views)
                 (loss / t.accumulate).backward()
         method.prepare_gradients()
+        grad_norm = gradient_norm(method) if measure else None
         if t.grad_clip:
             for group in method.clip_groups():
                 torch.nn.utils.clip_grad_norm_(group, t.grad_clip)
@@ -325,4 +363,10 @@ class Trainer:
             m = method.teacher_momentum_at(step, plan.total_steps)
             for student, teacher in method.ema_pairs():
                 ema_update(student, teacher, m, method.teacher_copies_buffers)
-        return loss.detach(), terms
+        return loss.detach(), terms, grad_norm
+
+
+def gradient_norm(module: torch.nn.Module) -> torch.Tensor:
+    """The L2 norm of every gradient together, on the device (no host read)."""
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    return torch.nn.utils.get_total_norm(grads) if grads else torch.zeros(())

@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 
 from sslctl.engine import distributed as ddp
+from sslctl.engine.online_eval import build_online_eval
 from sslctl.engine.trainer import Trainer, TrainSettings, seed_everything
 from sslctl.errors import UserError
 from sslctl.io.device import pick_device
@@ -95,7 +96,11 @@ def train(
     modality.check_views(method.view_plan)
     torch.manual_seed(recipe.seed + 1000 * ddp.rank())  # per-rank augmentation streams
     on_error = recipe.data.on_decode_error if isinstance(recipe.data, StreamSpec) else "fail"
-    settings = TrainSettings(recipe.train, recipe.optim, recipe.seed, on_error)
+    evaluate = build_online_eval(modality, samples, recipe, device) if ddp.is_main() else None
+    tensorboard = files.tensorboard if recipe.train.tensorboard else None
+    settings = TrainSettings(
+        recipe.train, recipe.optim, recipe.seed, on_error, evaluate, tensorboard
+    )
     trainer = Trainer(
         method, modality, samples, files.checkpoint, files.metrics, settings, device, quiet
     )
