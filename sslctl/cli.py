@@ -151,15 +151,15 @@ def probe(
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
     device: DeviceOpt = Device.auto,
+    quiet: Annotated[
+        bool, typer.Option(help="No progress bars (they show only on a terminal, on stderr).")
+    ] = False,
 ):
     """Judge a frozen encoder: weighted kNN (k=20, T=0.07), linear probe, RankMe; --protocol svm
     runs TS2Vec's RBF-SVM protocol (the one its published UCR/UEA accuracies use)."""
     from sslctl.jobs.probe import probe as run_probe
 
-    protocols = None if protocol is None else [protocol.value]
-    if protocol is not None and protocol.value == "all":
-        protocols = list(DEFAULT_PROTOCOLS)
-    result = run_probe(run, data, protocols, _device(device.value))
+    result = run_probe(run, data, _protocols(protocol), _device(device.value), quiet)
     if json_out:
         print(json.dumps(result))
         return
@@ -172,6 +172,13 @@ def probe(
     for key, value in result.items():
         table.add_row(key, _shown(value))
     Console().print(table)
+
+
+def _protocols(protocol: Protocol | None) -> list[str] | None:
+    """--protocol as a list (all: the default set); None: the run's recipe decides."""
+    if protocol is None:
+        return None
+    return list(DEFAULT_PROTOCOLS) if protocol.value == "all" else [protocol.value]
 
 
 def _shown(value: object) -> str:
@@ -328,6 +335,33 @@ def pack(
     if not quiet:
         print(f"{n} samples in {shards} shard(s) -> {out}", file=sys.stderr)
     print(out)
+
+
+@app.command()
+def report(
+    runs: Annotated[list[Path], typer.Argument(help="Run directories; several are overlaid.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder to write; default RUN/report (needed with several runs)."),
+    ] = None,
+    data: Annotated[
+        str | None,
+        typer.Option(help="Labelled probe data, as `sslctl probe --data`; default: each run's."),
+    ] = None,
+    protocol: Annotated[
+        Protocol | None,
+        typer.Option(help="Probes in the table; default: each run's recipe (probe.protocols)."),
+    ] = None,
+    device: DeviceOpt = Device.auto,
+    quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+):
+    """Plot runs into a folder with an index.html: loss and lr curves, online kNN and RankMe
+    (train.eval_every), the embedding spectrum, a t-SNE map of probe embeddings by label, and
+    a table of probe results beside each recipe. Prints the folder on stdout."""
+    from sslctl.jobs.report import report as write_report
+
+    folder = write_report(runs, out, data, _protocols(protocol), _device(device.value), quiet)
+    print(folder)
 
 
 @app.command()

@@ -71,7 +71,7 @@ class TrainLog:
             self._to_tensorboard(record)
         if self.bar is not None:
             info = f"loss {record['loss']:.4f} lr {record['lr']:.2e} {record['throughput']:.0f}/s"
-            if "rankme" in record:  # the latest online evaluation stays on the bar
+            if "rankme" in record:  # the latest online evaluation stays on the bar (one encoder)
                 knn = f"kNN {record['knn_top1']:.1f} " if "knn_top1" in record else ""
                 self.last_eval = f" {knn}RankMe {record['rankme']:.1f}"
             self.bar.update(self.task, completed=record["step"], info=info + self.last_eval)
@@ -83,7 +83,7 @@ class TrainLog:
         the rest (loss, method terms, lr, wd, momentum, throughput, grad_norm) under train/."""
         for key, value in record.items():
             if key not in COORDINATES:
-                group = "eval" if key in EVAL_KEYS else "train"
+                group = "eval" if key.rsplit("/", 1)[-1] in EVAL_KEYS else "train"
                 self.tb.add_scalar(f"{group}/{key}", value, record["step"])
         self.tb.flush()
 

@@ -306,7 +306,9 @@ class Trainer:
                 self._check_finite(bad_step)
                 record = window.record(self.step, plan, schedule)
                 if evaluating:  # after the line's throughput is taken, which it leaves out
-                    record.update(self.evaluate(method.encoder_to_save()))
+                    for prefix, encoder in method.watched_encoders().items():
+                        measured = self.evaluate(encoder)
+                        record.update({prefix + k: v for k, v in measured.items()})
                     self.model.train()
                     window.time = time.perf_counter()
                 log.log(record)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -51,9 +51,15 @@ def embed_samples(
     samples: Samples,
     device: torch.device,
     batch_size: int = 512,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> Embedded:
-    """All embeddings at once (probes and coresets need them together)."""
-    blocks = list(embed_blocks(encoder, modality, samples, device, batch_size))
+    """All embeddings at once (probes and coresets need them together); `on_progress(done,
+    total)` after each block, for a progress bar."""
+    blocks = []
+    for block in embed_blocks(encoder, modality, samples, device, batch_size):
+        blocks.append(block)
+        if on_progress is not None:
+            on_progress(sum(len(b.kept) for b in blocks), len(samples))
     if not blocks:
         raise UserError(f"{samples.source}: no samples to embed")
     return Embedded(torch.cat([b.x for b in blocks]), torch.cat([b.kept for b in blocks]))

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import torch
 
+from sslctl.engine.logging import progress
 from sslctl.errors import UserError
 from sslctl.eval import PROBES, ProbeData
 from sslctl.jobs.embed import embed_samples
 from sslctl.modalities.base import Samples
-from sslctl.rundir import load_run
+from sslctl.rundir import Run, load_run
 
 MAX_PROBE_CLASSES = 100_000  # kNN and linear probes hold a (classes x dim) weight or vote table
 
@@ -80,11 +81,12 @@ def _sources(run_probe, data: str | None) -> tuple[str, str | None]:
     return data, None
 
 
-def probe(
-    run: str | Path, data: str | None, protocols: list[str] | None, device: torch.device
-) -> dict:
-    """The requested protocols (registered in sslctl.eval.PROBES), in that order; None: the
-    run's recipe's `probe.protocols`."""
+def probe_data(
+    run: str | Path, data: str | None, device: torch.device, quiet: bool = True
+) -> tuple[Run, ProbeData]:
+    """The run and its frozen embeddings of the probe split (the recipe's `probe:` section, or
+    `data`), labels numbered over one list of classes; a progress bar per split on a
+    terminal unless `quiet`."""
     loaded = load_run(run)
     spec = loaded.recipe.probe
     train_src, test_src = _sources(spec, data)
@@ -101,13 +103,34 @@ def probe(
         if len(torch.unique(part.y)) < 2:
             raise UserError(f"{name}: a probe needs at least two classes in train and test")
     y_train, y_test = shared_labels(train, test, (train_src, test_src or train_src))
-    f_train, kept = embed_samples(loaded.encoder, loaded.modality, train, device)
-    y_train = y_train[kept]
-    f_test, kept = embed_samples(loaded.encoder, loaded.modality, test, device)
-    y_test = y_test[kept]
-    data = ProbeData(f_train, y_train, f_test, y_test, spec)
+    embedded = []
+    for part, split in ((train, "train"), (test, "test")):
+        with progress(f"embed {split}", quiet) as update:
+            embedded.append(
+                embed_samples(loaded.encoder, loaded.modality, part, device, 512, update)
+            )
+    (f_train, kept_train), (f_test, kept_test) = embedded
+    return loaded, ProbeData(f_train, y_train[kept_train], f_test, y_test[kept_test], spec)
+
+
+def run_protocols(data: ProbeData, protocols: list[str], quiet: bool = True) -> dict:
+    """Each protocol's result keys (registered in sslctl.eval.PROBES), in order, with a
+    running clock on a terminal unless `quiet`; then the split's sizes and dimension."""
     result: dict = {}
-    for name in protocols or spec.protocols:
-        result.update(PROBES.get(name)(data))
-    result.update(n_train=len(f_train), n_test=len(f_test), dim=int(f_train.shape[1]))
+    for name in protocols:
+        with progress(f"probe: {name}", quiet):
+            result.update(PROBES.get(name)(data))
+    result.update(n_train=len(data.train), n_test=len(data.test), dim=int(data.train.shape[1]))
     return result
+
+
+def probe(
+    run: str | Path,
+    data: str | None,
+    protocols: list[str] | None,
+    device: torch.device,
+    quiet: bool = True,
+) -> dict:
+    """The requested protocols, in that order; None: the run's recipe's `probe.protocols`."""
+    loaded, probed = probe_data(run, data, device, quiet)
+    return run_protocols(probed, protocols or loaded.recipe.probe.protocols, quiet)

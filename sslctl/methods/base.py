@@ -73,6 +73,11 @@ class Method(nn.Module):
         """The encoder the run keeps when training ends (TS2Vec: its weight average)."""
         return self.encoder
 
+    def watched_encoders(self) -> dict[str, Encoder]:
+        """The encoders `train.eval_every` judges, by the prefix of their metrics keys: the
+        one the run keeps (several distilled students: each, as NAME/)."""
+        return {"": self.encoder_to_save()}
+
 
 def copy_frozen(module: nn.Module) -> nn.Module:
     """A gradient-free deep copy, the starting point of an EMA teacher."""

@@ -196,6 +196,12 @@ class Distill(Method):
     def students(self) -> dict[str, Encoder]:
         return {next(iter(self.heads)): self.encoder, **self.others}
 
+    def watched_encoders(self) -> dict[str, Encoder]:
+        """Several students are judged each, under their name (as their loss terms are)."""
+        if not self.others:
+            return super().watched_encoders()
+        return {f"{name}/": encoder for name, encoder in self.students().items()}
+
     def clip_groups(self) -> list[list[nn.Parameter]]:
         """Each student with its heads, so clipping one never scales another's update."""
         return [[*e.parameters(), *self.heads[n].parameters()] for n, e in self.students().items()]

@@ -123,14 +123,16 @@ def test_several_students_resume_exactly(teacher_run, write_recipe, tmp_path):
     steps and resumed to 6 ends where the 6-step run does, for both students."""
     students = [{"name": "cnn", "encoder": {"name": "resnet10t"}}, {"name": "vit", "encoder": VIT}]
 
-    def tree(steps: int) -> dict:
+    def tree(steps: int, watched: dict | None = None) -> dict:
         t = distill_recipe({"run": str(teacher_run)}, optim={"schedule": "constant"},
-                           train={"steps": steps, "log_every": 1})  # fmt: skip
+                           train={"steps": steps, "log_every": 1, **(watched or {})})  # fmt: skip
         t["method"]["losses"] = {"queue_kl": 1.0, "token_kl": 1.0}
         del t["encoder"]
         return {**t, "students": students}
 
-    full = cli("distill", write_recipe(tree(6), "full.yaml"), "--out", tmp_path / "full",
+    # the uninterrupted run is also judged online, each student on its own
+    watched = {"eval_every": 3, "eval_samples": 200}
+    full = cli("distill", write_recipe(tree(6, watched), "full.yaml"), "--out", tmp_path / "full",
                "--quiet", check=True)  # fmt: skip
     assert full.stdout.split() == [str(tmp_path / "full" / n) for n in ("cnn", "vit")]
     part = tmp_path / "part"
@@ -144,6 +146,15 @@ def test_several_students_resume_exactly(teacher_run, write_recipe, tmp_path):
             torch.testing.assert_close(b[key], a[key], rtol=1e-4, atol=1e-5, msg=f"{name} {key}")
         log = (part / name / "metrics.jsonl").read_text().splitlines()
         assert [json.loads(x)["step"] for x in log] == [1, 2, 3, 4, 5, 6]
+    judged = {}
+    for name in ("cnn", "vit"):
+        log = [
+            json.loads(x)
+            for x in (tmp_path / "full" / name / "metrics.jsonl").read_text().splitlines()
+        ]
+        judged[name] = [(r["step"], r["knn_top1"], r["rankme"]) for r in log if "knn_top1" in r]
+        assert [step for step, *_ in judged[name]] == [3, 6]
+    assert judged["cnn"] != judged["vit"]  # each student judged, not the first one twice
     probe = cli("probe", tmp_path / "full" / "vit", "--json", "--protocol", "knn", check=True)
     assert json.loads(probe.stdout)["dim"] == 192
     one_line_exit_2(cli("probe", tmp_path / "full"), "full: holds distilled students, each a run")
