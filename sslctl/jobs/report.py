@@ -140,17 +140,25 @@ def _drawn(series: plots.Series) -> bool:
     return any(len(steps) for steps, _ in series.values())
 
 
-def _map_points(embedded: ProbeData) -> tuple[np.ndarray, np.ndarray]:
-    """t-SNE (cosine geometry, as the kNN probe) of up to MAP_POINTS probe-test embeddings,
-    drawn by a fixed seed."""
-    from sklearn.manifold import TSNE
-
+def _map_points(embedded: ProbeData) -> tuple[np.ndarray, np.ndarray, str]:
+    """A 2-D map of up to MAP_POINTS probe-test embeddings (drawn by a fixed seed, L2-normalised:
+    the kNN probe's cosine geometry), its labels and what made it: t-SNE, or the two leading
+    principal components where t-SNE cannot run (under 10 points, or under 3 dimensions)."""
     n = len(embedded.test)
     pick = torch.randperm(n, generator=torch.Generator().manual_seed(0))[:MAP_POINTS]
-    x = F.normalize(embedded.test[pick].float(), dim=1).numpy()
-    perplexity = float(min(30, max(2, len(x) - 1) // 3))
-    tsne = TSNE(2, init="pca", random_state=0, perplexity=perplexity)
-    return tsne.fit_transform(x), embedded.test_y[pick].numpy()
+    x = F.normalize(embedded.test[pick].float(), dim=1).double().numpy()
+    labels = embedded.test_y[pick].numpy()
+    if len(x) < 10 or x.shape[1] < 3:
+        centred = x - x.mean(0)
+        components = centred @ np.linalg.svd(centred, full_matrices=False)[2][:2].T
+        points = np.zeros((len(x), 2))
+        points[:, : components.shape[1]] = components
+        return points, labels, "PCA"
+    from sklearn.manifold import TSNE
+
+    perplexity = float(min(30, (len(x) - 1) // 3))
+    points = TSNE(2, init="pca", random_state=0, perplexity=perplexity).fit_transform(x)
+    return points, labels, "t-SNE"
 
 
 def draw(runs: list[RunData], folder: Path) -> tuple[list[Figure], list[str]]:
@@ -180,8 +188,8 @@ def draw(runs: list[RunData], folder: Path) -> tuple[list[Figure], list[str]]:
         plots.spectrum(folder / "spectrum.png", spectra)
         figures.append(Figure("spectrum.png", "Singular values of the probe-train embeddings."))
     for i, r in enumerate(probed, start=1):
-        points, labels = _map_points(r.embedded)
-        title = f"{r.name}: t-SNE of {len(points)} probe-test embeddings"
+        points, labels, how = _map_points(r.embedded)
+        title = f"{r.name}: {how} of {len(points)} probe-test embeddings"
         plots.embedding_map(folder / f"map-{i}.png", points, labels, None, title)
         figures.append(Figure(f"map-{i}.png", f"{title}, coloured by label."))
     for r in runs:

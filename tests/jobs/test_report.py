@@ -166,3 +166,16 @@ def test_page_escapes_what_it_takes_from_runs():
     assert "<script>" not in page and "<b>run</b>" not in page and "<i>" not in page
     assert "&lt;/pre&gt;&lt;script&gt;" in page and "91.23" in page
     assert 'alt="caption &quot;quoted&quot;"' in page
+
+
+@pytest.mark.parametrize(("n", "dim", "how"), [(3, 8, "PCA"), (40, 1, "PCA"), (50, 16, "t-SNE")])
+def test_the_map_places_every_probe_test_point_in_2d(n, dim, how):
+    import torch
+
+    from sslctl.eval import ProbeData
+    from sslctl.jobs.report import _map_points
+
+    test = torch.randn(n, dim)
+    points, labels, made_by = _map_points(ProbeData(test, None, test, torch.arange(n) % 3, None))
+    assert points.shape == (n, 2) and made_by == how
+    assert sorted(labels.tolist()) == sorted((torch.arange(n) % 3).tolist())

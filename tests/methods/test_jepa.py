@@ -203,3 +203,43 @@ def test_jepa_trains_the_context_encoder_and_keeps_the_ema_target():
         [0.996, 0.998, 1.0, 1.0]
     )
     assert method.encoder_to_save() is method.target_encoder
+
+
+@pytest.mark.slow
+def test_a_jepa_run_goes_through_every_job_unchanged(write_recipe, tmp_path):
+    """A JEPA run is an ordinary run: probe, embed, coreset, ONNX export (checked in
+    onnxruntime) and distill (as the teacher) take it with no JEPA-specific code."""
+    import json
+
+    import numpy as np
+
+    from tests.conftest import cli
+
+    vit = {"patch_size": 4, "embed_dim": 32, "depth": 2, "num_heads": 2, "class_token": False,
+           "global_pool": "avg", "fc_norm": False}  # fmt: skip
+    tree = {
+        "data": {"modality": "image", "train": "builtin:digits:train", "image_size": 16},
+        "encoder": {"name": "vit_tiny_patch16_224", "kwargs": vit},
+        "method": {
+            "name": "jepa",
+            "predictor_dim": 16,
+            "predictor_depth": 1,
+            "predictor_heads": 2,
+        },  # fmt: skip
+        "train": {"steps": 3, "batch_size": 32},
+        "probe": {"train": "builtin:digits:train", "test": "builtin:digits:test"},
+    }
+    run = tmp_path / "jepa"
+    cli("pretrain", write_recipe(tree), "--out", run, "--quiet", check=True)
+    probe = json.loads(cli("probe", run, "--protocol", "knn", "--json", check=True).stdout)
+    assert probe["dim"] == 32 and probe["knn_top1"] > 10
+    cli("embed", run, "--data", "builtin:digits:test", "--out", tmp_path / "e.npy", check=True)
+    assert np.load(tmp_path / "e.npy").shape == (360, 32)
+    picked = cli("coreset", run, "--data", "builtin:digits:test", "--budget", "5", "--strategy",
+                 "kcenter", "--out", "-", check=True)  # fmt: skip
+    assert len(picked.stdout.split()) == 5
+    cli("export", run, "--format", "onnx", "--out", tmp_path / "m.onnx", check=True)
+    student = {**tree, "encoder": {"name": "resnet10t"}, "teacher": {"run": str(run)}}
+    student["method"] = {"name": "distill"}
+    cli("distill", write_recipe(student, "s.yaml"), "--out", tmp_path / "s", "--quiet", check=True)
+    assert (tmp_path / "s" / "encoder.safetensors").is_file()
