@@ -70,8 +70,8 @@ def few_label_splits(y: torch.Tensor, per_class: int = 2, n_splits: int = 20):
 def few_label(run: Path) -> float:
     """Karate's 80/20 split leaves 7 test nodes, which every encoder gets right; this mean over
     20 splits with 2 labelled nodes per class (30 test nodes) separates encoders."""
+    from sslctl.engine.embedding import embed_samples
     from sslctl.eval.linear import linear_top1
-    from sslctl.jobs.embed import embed_samples
     from sslctl.rundir import load_run
 
     loaded = load_run(run)

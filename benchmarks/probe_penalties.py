@@ -16,8 +16,8 @@ import argparse
 
 import torch
 
+from sslctl.engine.embedding import embed_samples
 from sslctl.eval.linear import FOLDS, WEIGHT_DECAYS, held_out_correct, stratified_folds
-from sslctl.jobs.embed import embed_samples
 from sslctl.rundir import load_run
 
 

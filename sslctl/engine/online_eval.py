@@ -23,10 +23,9 @@ from dataclasses import replace
 import torch
 import torch.nn.functional as F
 
-from sslctl.errors import UserError
+from sslctl.engine.embedding import embed_samples
 from sslctl.eval.knn import knn_top1
 from sslctl.eval.rankme import rankme
-from sslctl.jobs.embed import embed_samples
 from sslctl.modalities.base import Modality, Samples
 
 
@@ -83,34 +82,3 @@ class OnlineEval:
                 torch.cuda.set_rng_state(cuda, self.device)
         result["eval_s"] = round(time.perf_counter() - start, 3)
         return result
-
-
-def build_online_eval(
-    modality: Modality, training: Samples, recipe, device: torch.device
-) -> OnlineEval | None:
-    """The recipe's online evaluation, or None when `train.eval_every` is unset. Probe data
-    is loaded and checked once, here, so a bad probe source fails before training starts."""
-    if recipe.train.eval_every is None:
-        return None
-    from sslctl.jobs.probe import shared_labels
-
-    count, seed, probe = recipe.train.eval_samples, recipe.seed, recipe.probe
-    if probe.train is None:  # label-free: RankMe and the std on the training data
-        return OnlineEval(modality, fixed_subset(training, count, seed), None, probe, device)
-    train = modality.load(probe.train)
-    test = modality.load(probe.test) if probe.test is not None else None
-    if train.y is None or (test is not None and test.y is None):
-        raise UserError(
-            f"probe.{'train' if train.y is None else 'test'}: train.eval_every's kNN needs "
-            "labelled probe data"
-        )
-    if test is None:  # no test split: the queries come from the bank's source, held apart
-        generator = torch.Generator().manual_seed(seed)
-        order = torch.randperm(len(train), generator=generator)
-        cut = max(1, len(train) // 5)
-        test = replace(train, x=train.x[order[:cut]], y=train.y[order[:cut]], rows=None)
-        train = replace(train, x=train.x[order[cut:]], y=train.y[order[cut:]], rows=None)
-    y_train, y_test = shared_labels(train, test, (probe.train, probe.test or probe.train))
-    bank = fixed_subset(replace(train, y=y_train), count, seed)
-    queries = fixed_subset(replace(test, y=y_test), max(1, count // 4), seed + 1)
-    return OnlineEval(modality, bank, queries, probe, device)

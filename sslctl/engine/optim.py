@@ -91,11 +91,6 @@ def wd_at(spec: OptimSpec, step: int, total: int) -> float:
     return cosine(spec.weight_decay, end, step / max(1, total))
 
 
-def momentum_at(base: float, step: int, total: int) -> float:
-    """EMA teacher momentum: base -> 1 on a cosine (BYOL eq. in section 3.2; DINO)."""
-    return 1 - (1 - base) * (math.cos(math.pi * min(step / max(1, total), 1.0)) + 1) / 2
-
-
 def set_schedule(opt: torch.optim.Optimizer, lr: float, wd: float) -> None:
     for group in opt.param_groups:
         group["lr"] = lr

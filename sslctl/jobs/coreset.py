@@ -8,8 +8,8 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from sslctl.engine.embedding import embed_samples
 from sslctl.errors import UserError
-from sslctl.jobs.embed import embed_samples
 from sslctl.modalities.base import Samples
 from sslctl.rundir import load_run
 from sslctl.selection import STRATEGIES

@@ -1,68 +1,21 @@
-"""Frozen-encoder embeddings of a data source, shared by probe, coreset and the embed command.
-
-Embeddings come block by block from `embed_blocks`, so the embed command writes them as they
-come (`.npy` row by row) and a streamed source is decoded in workers as the encoder needs it.
-"""
+"""The embed command: a run's embeddings of a data source into a .npy or .npz, written as
+`engine/embedding.py`'s blocks come (`.npy` row by row), so memory does not grow with the
+source."""
 
 from __future__ import annotations
 
 import sys
 import zipfile
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import torch
 
-from sslctl.engine.feed import eval_inputs
+from sslctl.engine.embedding import embed_blocks
 from sslctl.errors import UserError
 from sslctl.io.atomic import atomic_write
-from sslctl.modalities.base import Modality, Samples, StreamingModality
 from sslctl.rundir import Run, RunDir, check_output, load_run
 from sslctl.sources.npy import NpyRowWriter
-
-
-class Embedded(NamedTuple):
-    x: torch.Tensor  # (n, D) float32 on CPU
-    kept: torch.Tensor  # the sample positions embedded (all but undecodable skipped files)
-
-
-def embed_blocks(
-    encoder: torch.nn.Module,
-    modality: Modality,
-    samples: Samples,
-    device: torch.device,
-    batch_size: int = 512,
-) -> Iterator[Embedded]:
-    """(embeddings, positions) per batch, in eval mode under inference_mode."""
-    encoder = encoder.to(device).eval()
-    streaming = isinstance(modality, StreamingModality)
-    on_error = modality.stream.on_decode_error if streaming else "fail"
-    workers = modality.workers if streaming else 0
-    with torch.inference_mode():
-        for x, kept in eval_inputs(modality, samples, device, batch_size, workers, on_error):
-            yield Embedded(encoder(x).float().cpu().clone(), kept)
-
-
-def embed_samples(
-    encoder: torch.nn.Module,
-    modality: Modality,
-    samples: Samples,
-    device: torch.device,
-    batch_size: int = 512,
-    on_progress: Callable[[int, int], None] | None = None,
-) -> Embedded:
-    """All embeddings at once (probes and coresets need them together); `on_progress(done,
-    total)` after each block, for a progress bar."""
-    blocks = []
-    for block in embed_blocks(encoder, modality, samples, device, batch_size):
-        blocks.append(block)
-        if on_progress is not None:
-            on_progress(sum(len(b.kept) for b in blocks), len(samples))
-    if not blocks:
-        raise UserError(f"{samples.source}: no samples to embed")
-    return Embedded(torch.cat([b.x for b in blocks]), torch.cat([b.kept for b in blocks]))
 
 
 def _write_npz(out: Path, npy: Path, arrays: dict[str, np.ndarray]) -> None:

@@ -13,11 +13,12 @@ from pathlib import Path
 import torch
 
 from sslctl.engine import distributed as ddp
-from sslctl.engine.online_eval import build_online_eval
+from sslctl.engine.online_eval import OnlineEval, fixed_subset
 from sslctl.engine.trainer import Trainer, TrainSettings, seed_everything
 from sslctl.errors import UserError
 from sslctl.io.device import pick_device
 from sslctl.io.lock import others, owned
+from sslctl.jobs.probe import probe_split
 from sslctl.methods import METHODS, build_method
 from sslctl.methods.base import Method
 from sslctl.modalities import get_modality
@@ -80,6 +81,23 @@ def load_data(recipe: Recipe) -> tuple[Modality, Samples]:
     return modality_cls.for_training(recipe.data, samples, workers), samples
 
 
+def online_eval(
+    recipe: Recipe, modality: Modality, training: Samples, device: torch.device
+) -> OnlineEval | None:
+    """`train.eval_every`'s evaluation, or None when it is unset: on a fixed sample of the
+    probe split `sslctl probe RUN` uses (loaded and checked now, so a bad probe source fails
+    before the first step), or of the training data, label-free, when the recipe names no
+    probe data."""
+    if recipe.train.eval_every is None:
+        return None
+    count, seed, probe = recipe.train.eval_samples, recipe.seed, recipe.probe
+    if probe.train is None:
+        return OnlineEval(modality, fixed_subset(training, count, seed), None, probe, device)
+    train, test = probe_split(modality, probe, None)
+    queries = fixed_subset(test, max(1, count // 4), seed + 1)
+    return OnlineEval(modality, fixed_subset(train, count, seed), queries, probe, device)
+
+
 def train(
     recipe: Recipe,
     run_dir: Path,
@@ -96,7 +114,7 @@ def train(
     modality.check_views(method.view_plan)
     torch.manual_seed(recipe.seed + 1000 * ddp.rank())  # per-rank augmentation streams
     on_error = recipe.data.on_decode_error if isinstance(recipe.data, StreamSpec) else "fail"
-    evaluate = build_online_eval(modality, samples, recipe, device) if ddp.is_main() else None
+    evaluate = online_eval(recipe, modality, samples, device) if ddp.is_main() else None
     tensorboard = files.tensorboard if recipe.train.tensorboard else None
     settings = TrainSettings(
         recipe.train, recipe.optim, recipe.seed, on_error, evaluate, tensorboard

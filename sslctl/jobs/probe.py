@@ -8,11 +8,11 @@ from pathlib import Path
 
 import torch
 
+from sslctl.engine.embedding import embed_samples
 from sslctl.engine.logging import progress
 from sslctl.errors import UserError
 from sslctl.eval import PROBES, ProbeData
-from sslctl.jobs.embed import embed_samples
-from sslctl.modalities.base import Samples
+from sslctl.modalities.base import Modality, Samples
 from sslctl.rundir import Run, load_run
 
 MAX_PROBE_CLASSES = 100_000  # kNN and linear probes hold a (classes x dim) weight or vote table
@@ -81,36 +81,43 @@ def _sources(run_probe, data: str | None) -> tuple[str, str | None]:
     return data, None
 
 
-def probe_data(
-    run: str | Path, data: str | None, device: torch.device, quiet: bool = True
-) -> tuple[Run, ProbeData]:
-    """The run and its frozen embeddings of the probe split (the recipe's `probe:` section, or
-    `data`), labels numbered over one list of classes; a progress bar per split on a
-    terminal unless `quiet`."""
-    loaded = load_run(run)
-    spec = loaded.recipe.probe
+def probe_split(modality: Modality, spec, data: str | None) -> tuple[Samples, Samples]:
+    """The probe's labelled train and test samples (the recipe's `probe:` section, or
+    `data`; a source without a test split is split 80/20), labels numbered 0..K-1 over one
+    list of classes."""
     train_src, test_src = _sources(spec, data)
-    train = loaded.modality.load(train_src)
+    train = modality.load(train_src)
     if train.y is None:
         raise UserError(f"{train_src}: probe data needs labels")
     if test_src is None:
         train, test = _split(train)
     else:
-        test = loaded.modality.load(test_src)
+        test = modality.load(test_src)
         if test.y is None:
             raise UserError(f"{test_src}: probe data needs labels")
     for part, name in ((train, train_src), (test, test_src or train_src)):
         if len(torch.unique(part.y)) < 2:
             raise UserError(f"{name}: a probe needs at least two classes in train and test")
     y_train, y_test = shared_labels(train, test, (train_src, test_src or train_src))
+    return replace(train, y=y_train), replace(test, y=y_test)
+
+
+def probe_data(
+    run: str | Path, data: str | None, device: torch.device, quiet: bool = True
+) -> tuple[Run, ProbeData]:
+    """The run and its frozen embeddings of the probe split; a progress bar per split on a
+    terminal unless `quiet`."""
+    loaded = load_run(run)
+    train, test = probe_split(loaded.modality, loaded.recipe.probe, data)
     embedded = []
     for part, split in ((train, "train"), (test, "test")):
         with progress(f"embed {split}", quiet) as update:
             embedded.append(
-                embed_samples(loaded.encoder, loaded.modality, part, device, 512, update)
+                embed_samples(loaded.encoder, loaded.modality, part, device, on_progress=update)
             )
     (f_train, kept_train), (f_test, kept_test) = embedded
-    return loaded, ProbeData(f_train, y_train[kept_train], f_test, y_test[kept_test], spec)
+    probed = ProbeData(f_train, train.y[kept_train], f_test, test.y[kept_test], loaded.recipe.probe)
+    return loaded, probed
 
 
 def run_protocols(data: ProbeData, protocols: list[str], quiet: bool = True) -> dict:

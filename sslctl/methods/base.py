@@ -5,12 +5,13 @@ Methods see only embeddings (and, for masked ones, tokens) so each serves every 
 
 from __future__ import annotations
 
+import math
+
 import torch
 from pydantic import Field
 from torch import nn
 
 from sslctl.encoders.base import Encoder
-from sslctl.engine.optim import momentum_at
 from sslctl.modalities.base import ViewPlan
 from sslctl.specs import Strict
 
@@ -62,8 +63,9 @@ class Method(nn.Module):
 
     def teacher_momentum_at(self, step: int, total: int) -> float:
         """The EMA teacher's momentum after update `step` of `total`: by default BYOL's and
-        DINO's cosine from `teacher_momentum` to 1."""
-        return momentum_at(self.teacher_momentum, step, total)
+        DINO's cosine from `teacher_momentum` to 1 (BYOL, section 3.2)."""
+        base = self.teacher_momentum
+        return 1 - (1 - base) * (math.cos(math.pi * min(step / max(1, total), 1.0)) + 1) / 2
 
     def ema_pairs(self) -> list[tuple[nn.Module, nn.Module]]:
         """(student, teacher) module pairs the engine moves by EMA after each update."""

@@ -47,6 +47,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("engine", ("sslctl.engine", "sslctl.engine.")),
     # teacher kinds are recipe sections that also load their teacher (a run's among them)
     ("run directory", ("sslctl.recipe", "sslctl.rundir", "sslctl.teachers.")),
+    ("report figures and page", ("sslctl.report", "sslctl.report.")),
     ("jobs", ("sslctl.jobs", "sslctl.jobs.")),
     ("cli", ("sslctl.cli", "sslctl.cli_recipe", "sslctl.__main__")),
 ]

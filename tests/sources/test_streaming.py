@@ -155,7 +155,7 @@ def test_resume_with_workers_on_a_streamed_folder_matches_uninterrupted(
 
 
 def test_streamed_and_in_memory_evaluation_embed_the_same(jpeg_folder, write_recipe, tmp_path):
-    from sslctl.jobs.embed import embed_samples
+    from sslctl.engine.embedding import embed_samples
     from sslctl.rundir import load_run
 
     run = tmp_path / "run"
