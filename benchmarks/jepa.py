@@ -17,6 +17,10 @@ each, alternating three times, and prints steps per second: the median of the lo
 throughputs after the first log line (which holds the start-up).
 
     python benchmarks/jepa.py --speed 60
+
+`--kinds jepa` reruns one kind only (after a recipe change); `--table` prints the table of
+the runs already in results.jsonl (the latest of each set, seed and kind), for a benchmark
+run in parts.
 """
 
 from __future__ import annotations
@@ -73,46 +77,65 @@ def speed(steps: int) -> None:
     print(f"jepa / mae: {statistics.median(rates['jepa']) / statistics.median(rates['mae']):.2f}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
-    parser.add_argument("--speed", type=int, metavar="STEPS", help="time JEPA vs MAE steps")
-    args = parser.parse_args()
-    OUT.mkdir(parents=True, exist_ok=True)
-    if args.speed:
-        speed(args.speed)
-        return
-    rows = []
-    with open(OUT / "results.jsonl", "a") as log:
-        for name in args.sets:
-            for seed in args.seeds:
-                for kind in KINDS:
-                    rows.append(run_one(name, seed, kind, args.overrides))
-                    log.write(json.dumps(rows[-1]) + "\n")
-                    log.flush()
+def print_table(rows: list[dict]) -> None:
+    """The markdown table (mean ± std over the seeds present) and every run's line."""
+    names = list(dict.fromkeys(r["set"] for r in rows))
     print(
-        "| set | random kNN / linear (RankMe) | JEPA kNN / linear (RankMe) | masked kNN / "
+        "| set | seeds | random kNN / linear (RankMe) | JEPA kNN / linear (RankMe) | masked kNN / "
         "linear (RankMe) | JEPA / masked pretrain s |"
     )
-    print("|---|---|---|---|---|")
-    for name in args.sets:
+    print("|---|---|---|---|---|---|")
+    for name in names:
         cells, walls = [], []
         for kind in KINDS:
             mine = [r for r in rows if r["set"] == name and r["kind"] == kind]
+            if not mine:
+                cells.append("-")
+                continue
             knn, linear, rankme = (
                 mean_spread([r[k] for r in mine]) for k in ("knn_top1", "linear_top1", "rankme")
             )
             cells.append(f"{knn} / {linear} ({rankme})")
             if kind != "random":
                 walls.append(f"{statistics.mean(r['pretrain_s'] for r in mine):.0f}")
-        print(f"| {name} | " + " | ".join(cells) + f" | {' / '.join(walls)} |")
+        seeds = sorted({r["seed"] for r in rows if r["set"] == name})
+        print(f"| {name} | {len(seeds)} | " + " | ".join(cells) + f" | {' / '.join(walls)} |")
     for r in rows:
         print(
             f"{r['set']} seed {r['seed']} {r['kind']}: kNN {r['knn_top1']:.2f} "
             f"linear {r['linear_top1']:.2f} RankMe {r['rankme']:.1f}"
         )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=list(KINDS))
+    parser.add_argument("--speed", type=int, metavar="STEPS", help="time JEPA vs MAE steps")
+    parser.add_argument(
+        "--table", action="store_true", help="only print the table of results.jsonl's runs"
+    )
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    if args.speed:
+        speed(args.speed)
+        return
+    if args.table:  # the latest result of each (set, seed, kind) in the chosen sets
+        logged = [json.loads(x) for x in (OUT / "results.jsonl").read_text().splitlines()]
+        latest = {(r["set"], r["seed"], r["kind"]): r for r in logged if r["set"] in args.sets}
+        print_table(list(latest.values()))
+        return
+    rows = []
+    with open(OUT / "results.jsonl", "a") as log:
+        for name in args.sets:
+            for seed in args.seeds:
+                for kind in args.kinds:
+                    rows.append(run_one(name, seed, kind, args.overrides))
+                    log.write(json.dumps(rows[-1]) + "\n")
+                    log.flush()
+    print_table(rows)
 
 
 if __name__ == "__main__":
