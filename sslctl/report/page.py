@@ -11,7 +11,8 @@ GENERATOR = "sslctl report"  # marks a folder this command wrote and may replace
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 72em; color: #222; }
-table { border-collapse: collapse; margin: 1em 0; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
+.wide { overflow-x: auto; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.7em; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 figure { display: inline-block; margin: 0.5em; vertical-align: top; }
@@ -38,8 +39,9 @@ class Figure:
 
 
 def _cell(value: object) -> str:
+    """Scores to two decimals; a tiny or huge float (a chosen weight decay) in short form."""
     if isinstance(value, float):
-        return f"{value:.2f}"
+        return f"{value:.2f}" if value == 0 or 0.01 <= abs(value) < 1e4 else f"{value:.3g}"
     return escape(str(value))
 
 
@@ -52,7 +54,7 @@ def _table(runs: list[RunSummary]) -> str:
         cells = [escape(r.name)] + [_cell(r.facts.get(k, "")) for k in fact_keys]
         cells += [_cell((r.probe or {}).get(k, "")) for k in probe_keys]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+    return f'<div class="wide"><table><tr>{head}</tr>{"".join(rows)}</table></div>'
 
 
 def render(runs: list[RunSummary], figures: list[Figure], notes: list[str]) -> str:

@@ -11,6 +11,7 @@ import numpy as np
 
 Series = dict[str, tuple[Sequence[float], Sequence[float]]]  # run name -> (steps, values)
 MAX_LEGEND_CLASSES = 20  # more classes than this are told apart by colour alone
+SPECTRUM_FLOOR = 1e-8  # the spectrum's lowest ratio shown
 
 
 def _pyplot():
@@ -55,6 +56,7 @@ def spectrum(path: Path, singular_values: dict[str, np.ndarray]) -> None:
     for i, (name, s) in enumerate(singular_values.items()):
         ax.plot(np.arange(1, len(s) + 1), s / max(float(s[0]), 1e-30), label=name, color=f"C{i}")
     ax.set_yscale("log")
+    ax.set_ylim(SPECTRUM_FLOOR, 2)  # below it: float round-off of dimensions not used at all
     ax.set_xlabel("index")
     ax.set_ylabel("singular value / largest")
     ax.set_title("embedding spectrum (probe train set)")
