@@ -81,6 +81,26 @@ def _checked(proc: subprocess.CompletedProcess, check: bool) -> subprocess.Compl
     return proc
 
 
+def interrupted_at(*args: str, run: Path, lines: int, timeout: float = 300) -> int:
+    """Start `python -m sslctl ARGS` (training into `run`), send SIGINT once its metrics.jsonl
+    holds `lines` lines, check that it exits 130, and return the step its checkpoint holds."""
+    import signal
+    import time
+
+    import torch
+
+    proc = subprocess.Popen(**process_command(*args), stderr=subprocess.PIPE, text=True)
+    metrics, deadline = run / "metrics.jsonl", time.time() + timeout
+    while time.time() < deadline and not (
+        metrics.exists() and len(metrics.read_text().splitlines()) >= lines
+    ):
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=timeout)
+    assert proc.returncode == 130, err
+    return torch.load(run / "checkpoints" / "last.pt", weights_only=True)["step"]
+
+
 def one_line_exit_2(proc: subprocess.CompletedProcess, needle: str) -> None:
     """The bad-input contract: exit 2 and one line on stderr naming `needle`, no traceback."""
     assert proc.returncode == 2, proc.stderr

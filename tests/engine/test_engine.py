@@ -4,15 +4,20 @@ a NaN loss stops with the step named, checkpoints load with weights_only=True.""
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
-import time
 
 import pytest
 import torch
 from safetensors.torch import load_file
 
-from tests.conftest import FAST_ENCODER, cli, one_line_exit_2, process_command, small_recipe
+from tests.conftest import (
+    FAST_ENCODER,
+    cli,
+    interrupted_at,
+    one_line_exit_2,
+    process_command,
+    small_recipe,
+)
 
 
 def _metrics(run) -> list[dict]:
@@ -42,21 +47,9 @@ def test_resume_after_sigint_matches_uninterrupted(write_recipe, tmp_path):
     cli("pretrain", recipe, "--out", tmp_path / "full", "--quiet", check=True)
 
     killed = tmp_path / "killed"
-    proc = subprocess.Popen(
-        **process_command("pretrain", recipe, "--out", killed, "--quiet"),
-        stderr=subprocess.PIPE,
-        text=True,
+    stopped_at = interrupted_at(
+        "pretrain", recipe, "--out", killed, "--quiet", run=killed, lines=12
     )
-    metrics = killed / "metrics.jsonl"
-    deadline = time.time() + 120
-    while time.time() < deadline and not (
-        metrics.exists() and len(metrics.read_text().splitlines()) >= 12
-    ):
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
-    stopped_at = torch.load(killed / "checkpoints" / "last.pt", weights_only=True)["step"]
     assert 12 <= stopped_at < 44  # mid-run, and mid-epoch unless it landed exactly on 22
     assert not (killed / "encoder.safetensors").exists()
 

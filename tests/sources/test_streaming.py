@@ -5,11 +5,9 @@ embeddings written block by block."""
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 import textwrap
-import time
 from dataclasses import replace
 
 import numpy as np
@@ -23,7 +21,15 @@ from sslctl.eval.knn import knn_predict
 from sslctl.modalities.image.decode import CropSpec, ImageEvalDecoder, ImageTrainDecoder
 from sslctl.sources import listing
 from sslctl.sources.order import shard_order
-from tests.conftest import FAST_ENCODER, ROOT, cli, one_line_exit_2, process_command, small_recipe
+from tests.conftest import (
+    FAST_ENCODER,
+    ROOT,
+    cli,
+    interrupted_at,
+    one_line_exit_2,
+    process_command,
+    small_recipe,
+)
 
 
 def _write_images(root, per_class: int = 48, size=(60, 44)) -> None:
@@ -133,20 +139,7 @@ def test_resume_with_workers_on_a_streamed_folder_matches_uninterrupted(
     recipe = write_recipe(tree)
     cli("pretrain", recipe, "--out", tmp_path / "full", "--quiet", check=True)
     killed = tmp_path / "killed"
-    proc = subprocess.Popen(
-        **process_command("pretrain", recipe, "--out", killed, "--quiet"),
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    metrics, deadline = killed / "metrics.jsonl", time.time() + 120
-    while time.time() < deadline and not (
-        metrics.exists() and len(metrics.read_text().splitlines()) >= 7
-    ):
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
-    stopped = torch.load(killed / "checkpoints" / "last.pt", weights_only=True)["step"]
+    stopped = interrupted_at("pretrain", recipe, "--out", killed, "--quiet", run=killed, lines=7)
     assert 7 <= stopped < 18 and stopped % 6 != 0  # mid-epoch (6 steps an epoch)
     cli("pretrain", recipe, "--out", killed, "--resume", "--quiet", check=True)
     full, resumed = (load_file(p / "encoder.safetensors") for p in (tmp_path / "full", killed))
