@@ -9,10 +9,10 @@ embedding is, while the run goes on, on one fixed sample chosen at the start.
   check: about 1/sqrt(dim) when spread out, 0 when collapsed).
 - `eval_s`: the wall seconds the evaluation took.
 
-The keys are engine/logging.py's EVAL_KEYS. It embeds with the encoder a run keeps
-(`Method.encoder_to_save`), in eval mode under inference mode, and saves and restores torch's
-generators around the pass, so training draws exactly the random numbers it would have drawn
-without it: a resumed run stays identical.
+The keys are engine/logging.py's EVAL_KEYS. It embeds each encoder the trainer hands it
+(`Method.watched_encoders`: the one a run keeps), in eval mode under inference mode, and saves
+and restores torch's generators around the pass, so training draws exactly the random numbers
+it would have drawn without it: a resumed run stays identical.
 """
 
 from __future__ import annotations

@@ -298,7 +298,8 @@ class Trainer:
             done = step + 1 == plan.total_steps
             evaluating = self._evaluates(step + 1, done)
             boundary = (step + 1) % t.log_every == 0 or done or evaluating
-            loss, terms, window.grad_norm = self._update(inputs, step, measure=boundary)
+            momentum = schedule.get("momentum")
+            loss, terms, window.grad_norm = self._update(inputs, momentum, measure=boundary)
             bad_step = torch.where(~torch.isfinite(loss) & (bad_step < 0), step, bad_step)
             window.add(loss, terms)
             self.step += 1
@@ -338,13 +339,13 @@ class Trainer:
         return self.evaluate is not None and ddp.is_main() and (step % every == 0 or done)
 
     def _update(
-        self, inputs: Iterator[Any], step: int, measure: bool
+        self, inputs: Iterator[Any], momentum: float | None, measure: bool
     ) -> tuple[torch.Tensor, dict, torch.Tensor | None]:
         """One optimizer update: every micro-batch's views, forward and backward, the method's
-        gradient rules, clipping, the step and the EMA teachers. Returns the last
-        micro-batch's loss (detached) and terms, and with `measure` the gradient norm before
-        clipping, all still on the device."""
-        t, plan, method = self.train, self.plan, self.method
+        gradient rules, clipping, the step and the EMA teachers (at `momentum`, the step's
+        scheduled one). Returns the last micro-batch's loss (detached) and terms, and with
+        `measure` the gradient norm before clipping, all still on the device."""
+        t, method = self.train, self.method
         for micro in range(t.accumulate):
             x = next(inputs)
             # DDP reduces gradients during the last micro-batch's backward only
@@ -361,10 +362,9 @@ class Trainer:
                 torch.nn.utils.clip_grad_norm_(group, t.grad_clip)
         self.opt.step()
         self.opt.zero_grad(set_to_none=True)
-        if method.teacher_momentum is not None:
-            m = method.teacher_momentum_at(step, plan.total_steps)
+        if momentum is not None:
             for student, teacher in method.ema_pairs():
-                ema_update(student, teacher, m, method.teacher_copies_buffers)
+                ema_update(student, teacher, momentum, method.teacher_copies_buffers)
         return loss.detach(), terms, grad_norm
 
 

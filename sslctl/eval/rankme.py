@@ -7,9 +7,11 @@ import torch
 
 from sslctl.eval import PROBES, ProbeData
 
+MAX_SAMPLES = 25600  # the embeddings whose singular values it takes, at most
+
 
 @torch.inference_mode()
-def rankme(features: torch.Tensor, max_samples: int = 25600, eps: float = 1e-7) -> float:
+def rankme(features: torch.Tensor, max_samples: int = MAX_SAMPLES, eps: float = 1e-7) -> float:
     z = features[:max_samples].double()
     s = torch.linalg.svdvals(z)
     p = s / s.sum() + eps

@@ -103,11 +103,10 @@ def probe_split(modality: Modality, spec, data: str | None) -> tuple[Samples, Sa
 
 
 def probe_data(
-    run: str | Path, data: str | None, device: torch.device, quiet: bool = True
-) -> tuple[Run, ProbeData]:
-    """The run and its frozen embeddings of the probe split; a progress bar per split on a
+    loaded: Run, data: str | None, device: torch.device, quiet: bool = True
+) -> ProbeData:
+    """A loaded run's frozen embeddings of the probe split; a progress bar per split on a
     terminal unless `quiet`."""
-    loaded = load_run(run)
     train, test = probe_split(loaded.modality, loaded.recipe.probe, data)
     embedded = []
     for part, split in ((train, "train"), (test, "test")):
@@ -116,8 +115,7 @@ def probe_data(
                 embed_samples(loaded.encoder, loaded.modality, part, device, on_progress=update)
             )
     (f_train, kept_train), (f_test, kept_test) = embedded
-    probed = ProbeData(f_train, train.y[kept_train], f_test, test.y[kept_test], loaded.recipe.probe)
-    return loaded, probed
+    return ProbeData(f_train, train.y[kept_train], f_test, test.y[kept_test], loaded.recipe.probe)
 
 
 def run_protocols(data: ProbeData, protocols: list[str], quiet: bool = True) -> dict:
@@ -139,5 +137,6 @@ def probe(
     quiet: bool = True,
 ) -> dict:
     """The requested protocols, in that order; None: the run's recipe's `probe.protocols`."""
-    loaded, probed = probe_data(run, data, device, quiet)
+    loaded = load_run(run)
+    probed = probe_data(loaded, data, device, quiet)
     return run_protocols(probed, protocols or loaded.recipe.probe.protocols, quiet)

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 
 from sslctl.errors import UserError
 from sslctl.eval import ProbeData
+from sslctl.eval.rankme import MAX_SAMPLES as RANKME_ROWS  # the spectrum RankMe sums up
 from sslctl.io.atomic import write_text
 from sslctl.io.regular import check_file
 from sslctl.jobs.probe import probe_data, run_protocols
@@ -28,7 +29,6 @@ from sslctl.rundir import RunDir, is_run_dir, load_run
 
 MAX_LINE = 1 << 16  # a metrics line longer than this is not one sslctl wrote: skipped
 MAP_POINTS = 1000  # probe-test embeddings on the 2-D map
-SPECTRUM_ROWS = 25600  # as RankMe: the spectrum of at most this many train embeddings
 
 
 @dataclass
@@ -120,7 +120,7 @@ def gather(
     if run.metrics:
         run.facts["final loss"] = f"{run.metrics[-1].get('loss', float('nan')):.4f}"
     if data is not None or (recipe.probe.train and recipe.probe.test):
-        _, run.embedded = probe_data(path, data, device, quiet)
+        run.embedded = probe_data(loaded, data, device, quiet)
         run.probe = run_protocols(run.embedded, protocols or recipe.probe.protocols, quiet)
     return run
 
@@ -166,14 +166,14 @@ def draw(runs: list[RunData], folder: Path) -> tuple[list[Figure], list[str]]:
     figures, notes = [], []
     training = {k: _series(runs, k) for k in ("loss", "lr")}
     if _drawn(training["loss"]):
-        plots.curves(folder / "training.png", {"loss": training["loss"], "lr": training["lr"]}, "")
+        plots.curves(folder / "training.png", {"loss": training["loss"], "lr": training["lr"]})
         figures.append(Figure("training.png", "Training loss and learning rate per step."))
     else:
         notes.append("No training curves: the runs logged no steps (train.epochs: 0?).")
     online = {"kNN top-1 %": _series(runs, "knn_top1"), "RankMe": _series(runs, "rankme")}
     online = {k: v for k, v in online.items() if _drawn(v)}
     if online:
-        plots.curves(folder / "online.png", online, "")
+        plots.curves(folder / "online.png", online)
         figures.append(
             Figure("online.png", "Online evaluation during training (train.eval_every).")
         )
@@ -182,7 +182,7 @@ def draw(runs: list[RunData], folder: Path) -> tuple[list[Figure], list[str]]:
     probed = [r for r in runs if r.embedded is not None]
     if probed:
         spectra = {
-            r.name: torch.linalg.svdvals(r.embedded.train[:SPECTRUM_ROWS].double()).numpy()
+            r.name: torch.linalg.svdvals(r.embedded.train[:RANKME_ROWS].double()).numpy()
             for r in probed
         }
         plots.spectrum(folder / "spectrum.png", spectra)
@@ -190,7 +190,7 @@ def draw(runs: list[RunData], folder: Path) -> tuple[list[Figure], list[str]]:
     for i, r in enumerate(probed, start=1):
         points, labels, how = _map_points(r.embedded)
         title = f"{r.name}: {how} of {len(points)} probe-test embeddings"
-        plots.embedding_map(folder / f"map-{i}.png", points, labels, None, title)
+        plots.embedding_map(folder / f"map-{i}.png", points, labels, title)
         figures.append(Figure(f"map-{i}.png", f"{title}, coloured by label."))
     for r in runs:
         if r.embedded is None:

@@ -30,7 +30,7 @@ def _save(fig, path: Path) -> None:
     _pyplot().close(fig)
 
 
-def curves(path: Path, panels: dict[str, Series], title: str) -> None:
+def curves(path: Path, panels: dict[str, Series]) -> None:
     """One panel per entry of `panels` (its y label -> each run's curve over steps), runs
     overlaid in one colour each across panels."""
     plt = _pyplot()
@@ -44,7 +44,6 @@ def curves(path: Path, panels: dict[str, Series], title: str) -> None:
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=8)
-    fig.suptitle(title)
     _save(fig, path)
 
 
@@ -65,19 +64,16 @@ def spectrum(path: Path, singular_values: dict[str, np.ndarray]) -> None:
     _save(fig, path)
 
 
-def embedding_map(
-    path: Path, points: np.ndarray, labels: np.ndarray, classes: list[str] | None, title: str
-) -> None:
-    """A 2-D map of embeddings, one colour per class; a legend names up to 20 classes."""
+def embedding_map(path: Path, points: np.ndarray, labels: np.ndarray, title: str) -> None:
+    """A 2-D map of embeddings, one colour per label; a legend names up to 20 of them."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.0, 5.0))
     values = np.unique(labels)
     cmap = plt.get_cmap("tab20" if len(values) > 10 else "tab10")
     for i, value in enumerate(values):
         at = labels == value
-        name = classes[value] if classes and value < len(classes) else str(value)
         color = cmap(i % cmap.N)
-        ax.scatter(points[at, 0], points[at, 1], s=5, color=color, label=name, alpha=0.8)
+        ax.scatter(points[at, 0], points[at, 1], s=5, color=color, label=str(value), alpha=0.8)
     if len(values) <= MAX_LEGEND_CLASSES:
         ax.legend(fontsize=7, markerscale=3, loc="center left", bbox_to_anchor=(1.0, 0.5))
     ax.set_xticks([])
