@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from sslctl.cache import cache_dir
-from sslctl.errors import UserError
+from sslctl.errors import DecodeError, UserError
 from sslctl.io.atomic import atomic_write, save_npy
+from sslctl.io.regular import MAX_SAMPLE_BYTES, check_file, open_sample
 from sslctl.sources.labels import MAX_LABEL
 
 INDEX = "index.json"
@@ -53,8 +54,7 @@ def read_index(folder: Path) -> tuple[list[tuple[Path, int]], dict]:
     for shard, _ in shards:
         if shard.resolve().parent != folder.resolve():
             raise UserError(f"{path}: shard {shard.name} lies outside {folder}")
-        if not shard.is_file():
-            raise UserError(f"{shard}: shard listed in {path} is missing")
+        check_file(shard, f"shard listed in {path}")  # missing, or a FIFO that would block
     return shards, info
 
 
@@ -93,6 +93,11 @@ def _scan_shard(path: Path, data_exts: set[str]) -> tuple[list[tuple[int, int]],
                     current = key
                     labels.append(-1)
                 if ext in data_exts and len(members) < len(labels):
+                    if member.size > MAX_SAMPLE_BYTES:
+                        raise ValueError(
+                            f"{member.name}: {member.size:,} bytes, over the "
+                            f"{MAX_SAMPLE_BYTES:,}-byte limit of one sample"
+                        )
                     members.append((member.offset_data, member.size))
                 elif ext == "cls":
                     labels[-1] = int(tar.extractfile(member).read(64).strip())
@@ -147,11 +152,21 @@ def shard_table(shards: list[tuple[Path, int]], data_exts: set[str]) -> ShardTab
 
 
 def read_member(path: Path, offset: int, size: int) -> io.BytesIO:
-    with open(path, "rb") as fh:
+    """The `size` bytes at `offset` of a shard, checked against the shard's length before
+    anything is allocated: the shard may have been swapped or cut since it was scanned, and a
+    read sized by a header's claim would allocate all of it up front."""
+    if size > MAX_SAMPLE_BYTES:
+        raise DecodeError(f"larger than the {MAX_SAMPLE_BYTES:,}-byte limit of one sample")
+    with open_sample(path) as fh:
+        length = os.fstat(fh.fileno()).st_size
+        if offset + size > length:
+            raise DecodeError(
+                f"shard truncated: {length:,} bytes, the member ends at {offset + size:,}"
+            )
         fh.seek(offset)
         data = fh.read(size)
     if len(data) != size:
-        raise OSError(f"{path}: truncated at byte {offset + len(data)}")
+        raise DecodeError(f"shard truncated at byte {offset + len(data):,}")
     return io.BytesIO(data)
 
 

@@ -214,6 +214,30 @@ def _csv_list(lab: Lab, label: Callable[[int], object]) -> Path:
     return listing
 
 
+def fifo_as_shard(lab):
+    folder = lab.root / "sh"
+    cli("pack", image_folder(lab), folder, "--quiet", "--shard-size", "8", check=True)
+    (folder / "shard-000001.tar").unlink()
+    fifo(folder / "shard-000001.tar")
+    return Case(["probe", lab.run, "--data", folder], needle="index.json is a FIFO")
+
+
+def shard_member_claims_two_gib(lab):
+    """A tar header claiming a 2 GiB member in a sparse shard: refused when the shard is
+    scanned, never read (a read sized by the claim allocates all of it)."""
+    folder = lab.root / "sh"
+    folder.mkdir()
+    info = tarfile.TarInfo("000000.png")
+    info.size = 2 << 30
+    with open(folder / "shard-000000.tar", "wb") as f:
+        f.write(info.tobuf())
+        f.truncate(512 + info.size + 1024)  # sparse: the claimed bytes and an end marker
+    index = {"__kind__": "wids-shard-index-v1", "shardlist": [{"url": "shard-000000.tar"}]}
+    index["shardlist"][0]["nsamples"] = 1
+    (folder / "index.json").write_text(json.dumps(index))
+    return Case(["probe", lab.run, "--data", folder], needle="limit of one sample")
+
+
 def shard_class_overflows(lab):
     folder = _shard_with_label(lab, b"9" * 30)
     return Case(["probe", lab.run, "--data", folder], needle="out of range")
