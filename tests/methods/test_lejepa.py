@@ -125,3 +125,29 @@ def test_sigreg_option_adds_its_weighted_statistic_to_a_joint_embedding_loss(nam
     expected = (statistic(z1.float()) + statistic(z2.float())) / 2
     torch.testing.assert_close(terms["sigreg"], expected.detach())
     torch.testing.assert_close(loss, plain + 0.5 * expected, rtol=1e-5, atol=1e-5)
+
+
+# LeJEPA's stated floor on Fashion-MNIST (docs/benchmarks.md, "LeJEPA does not collapse"): RankMe
+# of the encoder's embedding at every online evaluation of a 40-step run; a collapsed encoder
+# scores about 1. It rules out collapse, not a lack of learning (test_learning.py checks that).
+RANKME_FLOOR = 40.0
+
+
+@pytest.mark.slow
+def test_lejepa_keeps_rankme_above_its_floor_on_fashion_mnist(tmp_path):
+    """LeJEPA has no EMA teacher, stop-gradient or predictor; SIGReg keeps it from collapsing.
+    The shipped Fashion-MNIST recipe (resnet10t, batch 64, 40 steps) keeps RankMe above the
+    floor at each online evaluation (steps 20 and 40; 70 and 150 when measured)."""
+    import json
+
+    from tests.conftest import ROOT, cli
+
+    sets = ["train.steps=40", "train.batch_size=64", "train.eval_every=20"]
+    sets += ["train.eval_samples=1000", "encoder.name=resnet10t"]
+    args = [a for s in sets for a in ("--set", s)]
+    recipe = ROOT / "recipes/image/fashion-mnist/lejepa.yaml"
+    cli("pretrain", recipe, *args, "--out", tmp_path / "run", "--quiet", check=True)
+    lines = [json.loads(x) for x in (tmp_path / "run/metrics.jsonl").read_text().splitlines()]
+    ranks = {r["step"]: r["rankme"] for r in lines if "rankme" in r}
+    assert list(ranks) == [20, 40], ranks
+    assert min(ranks.values()) > RANKME_FLOOR, ranks
