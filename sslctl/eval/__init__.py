@@ -20,6 +20,7 @@ class ProbeData:
     test: torch.Tensor
     test_y: torch.Tensor
     spec: Any  # the run's recipe.probe section (k, temperature, ...)
+    classes: list[str] | None = None  # label k's class name, when the sources name them
 
 
 Protocol = Callable[[ProbeData], dict]

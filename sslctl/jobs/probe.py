@@ -38,14 +38,15 @@ def _split(samples: Samples) -> tuple[Samples, Samples]:
 
 def shared_labels(
     train: Samples, test: Samples, names: tuple[str, str]
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Train and test labels numbered 0..K-1 over one list of classes: by name when both
-    sources name their classes (a test folder lacking one class keeps the others' numbers),
-    else by value (an integer label means one class in both). A test class with no training
-    example could only be scored wrong, so it is refused, as is a label set too large to be
-    classes."""
+) -> tuple[torch.Tensor, torch.Tensor, list[str] | None]:
+    """Train and test labels numbered 0..K-1 over one list of classes, and class k's name
+    when both sources name their classes: by name then (a test folder lacking one class keeps
+    the others' numbers), else by value (an integer label means one class in both). A test
+    class with no training example could only be scored wrong, so it is refused, as is a label
+    set too large to be classes."""
     y_train, y_test = train.y, test.y
-    if train.classes and test.classes and train.classes != test.classes:
+    named = bool(train.classes and test.classes)
+    if named and train.classes != test.classes:
         index = {name: i for i, name in enumerate(train.classes)}
         unknown = [c for c in test.classes if c not in index]
         if unknown:
@@ -66,7 +67,7 @@ def shared_labels(
         raise UserError(
             f"{names[0]}: {len(values):,} classes; a probe takes at most {MAX_PROBE_CLASSES:,}"
         )
-    return y_train, y_test
+    return y_train, y_test, [train.classes[int(v)] for v in values] if named else None
 
 
 def _sources(run_probe, data: str | None) -> tuple[str, str | None]:
@@ -98,8 +99,8 @@ def probe_split(modality: Modality, spec, data: str | None) -> tuple[Samples, Sa
     for part, name in ((train, train_src), (test, test_src or train_src)):
         if len(torch.unique(part.y)) < 2:
             raise UserError(f"{name}: a probe needs at least two classes in train and test")
-    y_train, y_test = shared_labels(train, test, (train_src, test_src or train_src))
-    return replace(train, y=y_train), replace(test, y=y_test)
+    y_train, y_test, classes = shared_labels(train, test, (train_src, test_src or train_src))
+    return replace(train, y=y_train, classes=classes), replace(test, y=y_test, classes=classes)
 
 
 def probe_data(
@@ -115,7 +116,9 @@ def probe_data(
                 embed_samples(loaded.encoder, loaded.modality, part, device, on_progress=update)
             )
     (f_train, kept_train), (f_test, kept_test) = embedded
-    return ProbeData(f_train, train.y[kept_train], f_test, test.y[kept_test], loaded.recipe.probe)
+    return ProbeData(
+        f_train, train.y[kept_train], f_test, test.y[kept_test], loaded.recipe.probe, train.classes
+    )
 
 
 def run_protocols(data: ProbeData, protocols: list[str], quiet: bool = True) -> dict:

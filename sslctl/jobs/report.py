@@ -190,7 +190,7 @@ def draw(runs: list[RunData], folder: Path) -> tuple[list[Figure], list[str]]:
     for i, r in enumerate(probed, start=1):
         points, labels, how = _map_points(r.embedded)
         title = f"{r.name}: {how} of {len(points)} probe-test embeddings"
-        plots.embedding_map(folder / f"map-{i}.png", points, labels, title)
+        plots.embedding_map(folder / f"map-{i}.png", points, labels, title, r.embedded.classes)
         figures.append(Figure(f"map-{i}.png", f"{title}, coloured by label."))
     for r in runs:
         if r.embedded is None:

@@ -24,6 +24,17 @@ def _pyplot():
     return plt
 
 
+def legend_label(label: int, classes: list[str] | None, limit: int = 30) -> str:
+    """Label `label`'s legend entry: its class name (cut to `limit` characters, `$` escaped so
+    matplotlib never parses a folder name as mathtext, which raises on a malformed one), or the
+    number itself."""
+    if not classes:
+        return str(label)
+    name = classes[int(label)]
+    name = name if len(name) <= limit else name[: limit - 1] + "…"
+    return name.replace("$", r"\$")
+
+
 def _save(fig, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -64,8 +75,11 @@ def spectrum(path: Path, singular_values: dict[str, np.ndarray]) -> None:
     _save(fig, path)
 
 
-def embedding_map(path: Path, points: np.ndarray, labels: np.ndarray, title: str) -> None:
-    """A 2-D map of embeddings, one colour per label; a legend names up to 20 of them."""
+def embedding_map(
+    path: Path, points: np.ndarray, labels: np.ndarray, title: str, classes: list[str] | None
+) -> None:
+    """A 2-D map of embeddings, one colour per label; a legend names up to 20 of them, by
+    class name where the probe data names its classes (`classes[label]`), else by number."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.0, 5.0))
     values = np.unique(labels)
@@ -73,7 +87,7 @@ def embedding_map(path: Path, points: np.ndarray, labels: np.ndarray, title: str
     for i, value in enumerate(values):
         at = labels == value
         color = cmap(i % cmap.N)
-        ax.scatter(points[at, 0], points[at, 1], s=5, color=color, label=str(value), alpha=0.8)
+        ax.scatter(points[at, 0], points[at, 1], s=5, color=color, label=legend_label(value, classes), alpha=0.8)
     if len(values) <= MAX_LEGEND_CLASSES:
         ax.legend(fontsize=7, markerscale=3, loc="center left", bbox_to_anchor=(1.0, 0.5))
     ax.set_xticks([])

@@ -179,3 +179,24 @@ def test_the_map_places_every_probe_test_point_in_2d(n, dim, how):
     points, labels, made_by = _map_points(ProbeData(test, None, test, torch.arange(n) % 3, None))
     assert points.shape == (n, 2) and made_by == how
     assert sorted(labels.tolist()) == sorted((torch.arange(n) % 3).tolist())
+
+
+def test_the_map_legend_names_classes_by_the_probes_shared_numbering(tmp_path):
+    """A test source lacking a class keeps the others' numbers, so class k's name is train's;
+    a folder name that matplotlib would parse as broken mathtext still draws."""
+    import torch
+
+    from sslctl.jobs.probe import shared_labels
+    from sslctl.modalities.base import Samples
+    from sslctl.report.plots import embedding_map, legend_label
+
+    names = ["cat", "$\\frac{dog$", "eel"]
+    train = Samples(torch.zeros(6, 1), torch.tensor([0, 1, 2, 0, 1, 2]), "train", classes=names)
+    test = Samples(torch.zeros(2, 1), torch.tensor([0, 1]), "test", classes=["cat", "eel"])
+    y_train, y_test, classes = shared_labels(train, test, ("train", "test"))
+    assert classes == names and y_test.tolist() == [0, 2]
+    assert [legend_label(k, classes) for k in (0, 2)] == ["cat", "eel"]
+    assert legend_label(1, None) == "1"
+    points = torch.randn(6, 2).numpy()
+    embedding_map(tmp_path / "map.png", points, y_train.numpy(), "map", classes)
+    assert (tmp_path / "map.png").stat().st_size > 0
