@@ -62,6 +62,7 @@ def probe_subset(name: str) -> list[str]:
     import numpy as np
     from sklearn.model_selection import train_test_split
 
+    from sslctl.io.atomic import save_npz
     from sslctl.modalities.image.builtin import load_builtin_images
 
     sets = []
@@ -73,10 +74,7 @@ def probe_subset(name: str) -> list[str]:
                 np.arange(len(y)), train_size=size, stratify=y, random_state=0
             )
             keep = np.sort(keep)
-            partial = path.with_suffix(".partial")
-            with open(partial, "wb") as f:
-                np.savez(f, x=x[keep], y=y[keep])
-            partial.rename(path)
+            save_npz(path, x=x[keep], y=y[keep])
         sets.append(f"probe.{split}={path}")
     return sets
 

@@ -86,15 +86,8 @@ def embedding_map(
     cmap = plt.get_cmap("tab20" if len(values) > 10 else "tab10")
     for i, value in enumerate(values):
         at = labels == value
-        color = cmap(i % cmap.N)
-        ax.scatter(
-            points[at, 0],
-            points[at, 1],
-            s=5,
-            color=color,
-            label=legend_label(value, classes),
-            alpha=0.8,
-        )
+        name, color = legend_label(value, classes), cmap(i % cmap.N)
+        ax.scatter(points[at, 0], points[at, 1], s=5, color=color, label=name, alpha=0.8)
     if len(values) <= MAX_LEGEND_CLASSES:
         ax.legend(fontsize=7, markerscale=3, loc="center left", bbox_to_anchor=(1.0, 0.5))
     ax.set_xticks([])

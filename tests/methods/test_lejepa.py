@@ -4,6 +4,7 @@ rule), its gradients, its behaviour on Gaussian and collapsed samples, and LeJEP
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -11,6 +12,7 @@ import torch
 
 from sslctl.methods.lejepa import LeJEPA, LeJEPASpec, lejepa_terms
 from sslctl.methods.sigreg import epps_pulley, sigreg
+from tests.conftest import ROOT, cli
 
 
 def epps_pulley_by_definition(x: torch.Tensor, t_max: float = 3.0, knots: int = 33):
@@ -138,10 +140,6 @@ def test_lejepa_keeps_rankme_above_its_floor_on_fashion_mnist(tmp_path):
     """LeJEPA has no EMA teacher, stop-gradient or predictor; SIGReg keeps it from collapsing.
     The shipped Fashion-MNIST recipe (resnet10t, batch 64, 40 steps) keeps RankMe above the
     floor at each online evaluation (steps 20 and 40; 70 and 150 when measured)."""
-    import json
-
-    from tests.conftest import ROOT, cli
-
     sets = ["train.steps=40", "train.batch_size=64", "train.eval_every=20"]
     sets += ["train.eval_samples=1000", "encoder.name=resnet10t"]
     args = [a for s in sets for a in ("--set", s)]
