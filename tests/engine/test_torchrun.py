@@ -174,6 +174,25 @@ def test_a_killed_rank_restarts_the_group_which_resumes_to_the_same_weights(tmp_
     assert steps == list(range(1, steps[-1] + 1))  # resumed from step 4, no step logged twice
 
 
+@pytest.mark.slow
+def test_online_evaluation_under_two_ranks_logs_once_and_leaves_the_weights_alone(tmp_path):
+    """Rank 0 alone evaluates at train.eval_every while rank 1 waits in the next step's
+    gradient reduction: the run finishes (no rank deadlocks on the SyncBatchNorm the encoder
+    is converted to), metrics.jsonl holds each step once with kNN and RankMe at the
+    evaluation steps, and the weights are those of the same two-rank run without it."""
+    watched = _recipe(tmp_path, "w", batch_size=8, steps=4, eval_every=2, eval_samples=100)
+    plain = _recipe(tmp_path, "p", batch_size=8, steps=4)
+    for recipe, out in ((watched, "watched"), (plain, "plain")):
+        args = ["pretrain", recipe, "--out", tmp_path / out, "--quiet"]
+        proc = run(torchrun(args, 2, _env()))
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = [json.loads(line) for line in open(tmp_path / "watched" / "metrics.jsonl")]
+    assert [r["step"] for r in lines] == [1, 2, 3, 4]
+    assert [r["step"] for r in lines if "knn_top1" in r and "rankme" in r] == [2, 4]
+    assert all(10 < r["knn_top1"] <= 100 for r in lines if "knn_top1" in r)
+    _assert_same_weights(tmp_path / "watched", tmp_path / "plain")
+
+
 def test_no_step_reads_the_device_between_log_boundaries(write_recipe, tmp_path, monkeypatch):
     """Every .item(), float(), int() or bool() of a device tensor is a device-to-host sync on
     GPU: a run of 8 steps must make exactly as many as a run of 4 (the log boundary's, the
