@@ -80,22 +80,25 @@ class BlockMasking:
     than `min_context` tokens is drawn again (the official sampler instead lets the context
     overlap targets after repeated failures). Unlike the official sampler, whose exclusive
     bounds keep blocks off the last row and column (on its 14x14 grid the context is always the
-    top-left 13x13), blocks may reach every edge and may span a whole side."""
+    top-left 13x13), blocks may reach every edge and may span a whole side.
+
+    `full_height` makes every target block span all rows (on a spectrogram's mel x time grid:
+    every mel band), its width in columns set by its scale alone: the targets are stretches of
+    time, which cannot be filled in from the same frames' other bands."""
 
     targets: int = 4
     target_scale: tuple[float, float] = (0.15, 0.2)
     target_aspect: tuple[float, float] = (0.75, 1.5)
     context_scale: tuple[float, float] = (0.85, 1.0)
     min_context: int = 10
+    full_height: bool = False
 
     def sample(self, batch: int, grid: tuple[int, ...]) -> TokenMasks:
         if len(grid) != 2:
             raise UserError(f"encoder: block masking needs a 2-D patch grid, not {grid}")
         gh, gw = grid
         n = gh * gw
-        target_size = self._fit(
-            _block_side(float(torch.rand(())), n, self.target_scale, self.target_aspect), grid
-        )
+        target_size = self._fit(self._target_side(float(torch.rand(())), grid), grid)
         context_size = self._fit(
             _block_side(float(torch.rand(())), n, self.context_scale, (1.0, 1.0)), grid
         )
@@ -116,6 +119,15 @@ class BlockMasking:
         per_target = target_size[0] * target_size[1]
         target_index = _first_true(tokens.flatten(0, 1), per_target).view(batch, self.targets, -1)
         return TokenMasks(_first_true(context.flatten(1), kept), target_index)
+
+    def _target_side(self, rng_u: float, grid: tuple[int, int]) -> tuple[int, int]:
+        """(height, width) of this batch's target blocks, before fitting to the grid."""
+        gh, gw = grid
+        if not self.full_height:
+            return _block_side(rng_u, gh * gw, self.target_scale, self.target_aspect)
+        low, high = self.target_scale
+        area = int(gh * gw * (low + rng_u * (high - low)))
+        return gh, round(area / gh)
 
     @staticmethod
     def _fit(size: tuple[int, int], grid: tuple[int, int]) -> tuple[int, int]:

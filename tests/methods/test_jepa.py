@@ -57,6 +57,30 @@ def test_block_masking_follows_i_jepa(grid):
         assert (h - 0.5) / (w + 0.5) <= 1.5 and (h + 0.5) / (w - 0.5) >= 0.75
 
 
+@pytest.mark.parametrize("grid", [(8, 10), (4, 25)])
+def test_full_height_block_masking_cuts_stretches_of_time(grid):
+    """The spectrogram masking: each target block spans every row (mel band) and a run of
+    columns (time patches) covering 15-20 % of the grid up to rounding to whole columns; one
+    width per batch; the context is disjoint from every target and keeps one count per batch."""
+    gh, gw = grid
+    masking = BlockMasking(full_height=True)
+    torch.manual_seed(2)
+    for _ in range(20):
+        masks = masking.sample(16, grid)
+        assert masks.targets.shape[:2] == (16, 4)
+        assert masks.context.shape[1] >= masking.min_context
+        batch_widths = set()
+        for b in range(16):
+            for target in masks.targets[b]:
+                top, left, h, w = _box(target, gw)
+                assert (top, h) == (0, gh) and h * w == len(target)  # whole columns
+                batch_widths.add(w)
+                assert not torch.isin(masks.context[b], target).any()
+        assert len(batch_widths) == 1
+        (w,) = batch_widths
+        assert (w - 0.5) * gh <= 0.2 * gh * gw and (w + 0.5) * gh >= 0.15 * gh * gw
+
+
 def test_block_masking_refuses_a_grid_too_small_for_its_context():
     with pytest.raises(UserError, match="2x2 patch grid is too small"):
         BlockMasking().sample(4, (2, 2))

@@ -63,11 +63,13 @@ class AudioModality(Modality):
         "asymmetric": "default",
         "multi-crop": "default",
         "masked": "mae",
-        "context-targets": "mae",
+        "context-targets": "jepa",
     }
     presets = PRESETS
-    # time-frequency blocks: I-JEPA's multi-block masking on the (mel, frame) patch grid
-    token_masking = BlockMasking()
+    # time-frequency blocks: I-JEPA's multi-block masking on the (mel, frame) patch grid, each
+    # target block spanning every mel band (a stretch of time), as a block of only some bands
+    # is filled in from the same frames' other bands (docs/benchmarks.md, "JEPA")
+    token_masking = BlockMasking(full_height=True)
     stream_settings = StreamSettings
 
     def __init__(

@@ -26,10 +26,16 @@ _BYOLA = AudioViewParams(
 _NONE = AudioViewParams(
     crop_scale=(1.0, 1.0), mixup_ratio=0.0, time_masks=0, freq_masks=0, gain_db=0.0
 )
+# latent prediction: as I-JEPA's images, a random resized crop only (here of the log-mel:
+# stretching its mel axis shifts pitch and formants, so one voice is heard as several)
+_JEPA = AudioViewParams(
+    crop_scale=(0.6, 1.0), mixup_ratio=0.0, time_masks=0, freq_masks=0, gain_db=0.0
+)
 
 PRESETS: dict[str, AudioViewParams] = {
     "default": _DEFAULT,
     "byol-a": _BYOLA,
     "mae": _NONE,
+    "jepa": _JEPA,
     "none": _NONE,
 }

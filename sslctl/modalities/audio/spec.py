@@ -23,8 +23,9 @@ class AudioAugSpec(Strict):
     preset: PresetName | None = Field(
         None,
         description="Parameter set: default (joint-embedding methods), byol-a (BYOL-A: mixup, "
-        "random resized crop, random linear fader, post-norm), mae/none (no augmentation). "
-        "Default: mae for masked modelling, else default.",
+        "random resized crop, random linear fader, post-norm), jepa (random resized crop "
+        "only), mae/none (no augmentation). Default: mae for masked modelling, jepa for "
+        "latent prediction, else default.",
     )
     crop_scale: Scale | None = Field(
         None, description="Random resized crop size range per axis, as a fraction of the input."
