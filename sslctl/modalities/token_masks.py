@@ -38,10 +38,15 @@ class TokenMasks:
     targets: torch.Tensor
 
 
+def _block_area(rng_u: float, tokens: int, scale: tuple[float, float]) -> int:
+    """Tokens a block covers: `scale` of `tokens`, interpolated by one uniform draw."""
+    return int(tokens * (scale[0] + rng_u * (scale[1] - scale[0])))
+
+
 def _block_side(rng_u: float, tokens: int, scale: tuple[float, float], aspect: tuple[float, float]):
     """(height, width) of a block covering `scale` of `tokens` at height/width `aspect`; one
     uniform draw sets both, as I-JEPA's `_sample_block_size` does."""
-    area = int(tokens * (scale[0] + rng_u * (scale[1] - scale[0])))
+    area = _block_area(rng_u, tokens, scale)
     ratio = aspect[0] + rng_u * (aspect[1] - aspect[0])
     return round(math.sqrt(area * ratio)), round(math.sqrt(area / ratio))
 
@@ -125,9 +130,7 @@ class BlockMasking:
         gh, gw = grid
         if not self.full_height:
             return _block_side(rng_u, gh * gw, self.target_scale, self.target_aspect)
-        low, high = self.target_scale
-        area = int(gh * gw * (low + rng_u * (high - low)))
-        return gh, round(area / gh)
+        return gh, round(_block_area(rng_u, gh * gw, self.target_scale) / gh)
 
     @staticmethod
     def _fit(size: tuple[int, int], grid: tuple[int, int]) -> tuple[int, int]:
