@@ -87,9 +87,10 @@ class BlockMasking:
     bounds keep blocks off the last row and column (on its 14x14 grid the context is always the
     top-left 13x13), blocks may reach every edge and may span a whole side.
 
-    `full_height` makes every target block span all rows (on a spectrogram's mel x time grid:
-    every mel band), its width in columns set by its scale alone: the targets are stretches of
-    time, which cannot be filled in from the same frames' other bands."""
+    `full_height` makes every block span all rows (on a spectrogram's mel x time grid: every
+    mel band), its width in columns set by its scale alone: the targets are stretches of time,
+    which cannot be filled in from the same frames' other bands, and on a grid of one row (frame
+    tokens, patches as tall as the spectrogram) the context still covers 85-100 % of it."""
 
     targets: int = 4
     target_scale: tuple[float, float] = (0.15, 0.2)
@@ -101,11 +102,11 @@ class BlockMasking:
     def sample(self, batch: int, grid: tuple[int, ...]) -> TokenMasks:
         if len(grid) != 2:
             raise UserError(f"encoder: block masking needs a 2-D patch grid, not {grid}")
-        gh, gw = grid
-        n = gh * gw
-        target_size = self._fit(self._target_side(float(torch.rand(())), grid), grid)
+        target_size = self._fit(
+            self._side(float(torch.rand(())), grid, self.target_scale, self.target_aspect), grid
+        )
         context_size = self._fit(
-            _block_side(float(torch.rand(())), n, self.context_scale, (1.0, 1.0)), grid
+            self._side(float(torch.rand(())), grid, self.context_scale, (1.0, 1.0)), grid
         )
         targets = _blocks(batch, self.targets, target_size, grid)
         context = _blocks(batch, 1, context_size, grid)[:, 0] & ~targets.any(1)
@@ -125,12 +126,20 @@ class BlockMasking:
         target_index = _first_true(tokens.flatten(0, 1), per_target).view(batch, self.targets, -1)
         return TokenMasks(_first_true(context.flatten(1), kept), target_index)
 
-    def _target_side(self, rng_u: float, grid: tuple[int, int]) -> tuple[int, int]:
-        """(height, width) of this batch's target blocks, before fitting to the grid."""
+    def _side(
+        self,
+        rng_u: float,
+        grid: tuple[int, int],
+        scale: tuple[float, float],
+        aspect: tuple[float, float],
+    ) -> tuple[int, int]:
+        """(height, width) of a block covering `scale` of the grid, before fitting to it: at
+        height/width `aspect`, or with `full_height` every row and the width the scale asks (a
+        square context on a grid of one row would keep a handful of tokens)."""
         gh, gw = grid
         if not self.full_height:
-            return _block_side(rng_u, gh * gw, self.target_scale, self.target_aspect)
-        return gh, round(_block_area(rng_u, gh * gw, self.target_scale) / gh)
+            return _block_side(rng_u, gh * gw, scale, aspect)
+        return gh, round(_block_area(rng_u, gh * gw, scale) / gh)
 
     @staticmethod
     def _fit(size: tuple[int, int], grid: tuple[int, int]) -> tuple[int, int]:

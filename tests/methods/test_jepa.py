@@ -57,11 +57,13 @@ def test_block_masking_follows_i_jepa(grid):
         assert (h - 0.5) / (w + 0.5) <= 1.5 and (h + 0.5) / (w - 0.5) >= 0.75
 
 
-@pytest.mark.parametrize("grid", [(8, 10), (4, 25)])
+@pytest.mark.parametrize("grid", [(8, 10), (4, 25), (1, 50)])
 def test_full_height_block_masking_cuts_stretches_of_time(grid):
     """The spectrogram masking: each target block spans every row (mel band) and a run of
     columns (time patches) covering 15-20 % of the grid up to rounding to whole columns; one
-    width per batch; the context is disjoint from every target and keeps one count per batch."""
+    width per batch; the context is disjoint from every target and keeps one count per batch.
+    On one row of frame tokens (patches as tall as the spectrogram) the context block is as
+    wide as its scale asks, not the side of a square, so it keeps enough tokens."""
     gh, gw = grid
     masking = BlockMasking(full_height=True)
     torch.manual_seed(2)
