@@ -127,9 +127,9 @@ def print_table(rows: list[dict]) -> None:
                 mean_spread([r[k] for r in mine]) for k in ("knn_top1", "linear_top1", "rankme")
             )
             cells.append(f"{knn} / {linear} ({rankme})")
-            # a run resumed from a checkpoint (pretrain_s null) has no whole wall time
-            timed = [r["pretrain_s"] for r in mine if r.get("pretrain_s") is not None]
             if kind != "random":
+                # a run resumed from a checkpoint (pretrain_s null) has no whole wall time
+                timed = [r["pretrain_s"] for r in mine if r.get("pretrain_s") is not None]
                 walls.append(f"{statistics.mean(timed):.0f}" if timed else "-")
         seeds = sorted({r["seed"] for r in rows if r["set"] == name})
         print(f"| {name} | {len(seeds)} | " + " | ".join(cells) + f" | {' / '.join(walls)} |")

@@ -102,12 +102,8 @@ class BlockMasking:
     def sample(self, batch: int, grid: tuple[int, ...]) -> TokenMasks:
         if len(grid) != 2:
             raise UserError(f"encoder: block masking needs a 2-D patch grid, not {grid}")
-        target_size = self._fit(
-            self._side(float(torch.rand(())), grid, self.target_scale, self.target_aspect), grid
-        )
-        context_size = self._fit(
-            self._side(float(torch.rand(())), grid, self.context_scale, (1.0, 1.0)), grid
-        )
+        target_size = self._size(grid, self.target_scale, self.target_aspect)
+        context_size = self._size(grid, self.context_scale, (1.0, 1.0))
         targets = _blocks(batch, self.targets, target_size, grid)
         context = _blocks(batch, 1, context_size, grid)[:, 0] & ~targets.any(1)
         for _ in range(RESAMPLES):
@@ -126,24 +122,20 @@ class BlockMasking:
         target_index = _first_true(tokens.flatten(0, 1), per_target).view(batch, self.targets, -1)
         return TokenMasks(_first_true(context.flatten(1), kept), target_index)
 
-    def _side(
-        self,
-        rng_u: float,
-        grid: tuple[int, int],
-        scale: tuple[float, float],
-        aspect: tuple[float, float],
+    def _size(
+        self, grid: tuple[int, int], scale: tuple[float, float], aspect: tuple[float, float]
     ) -> tuple[int, int]:
-        """(height, width) of a block covering `scale` of the grid, before fitting to it: at
-        height/width `aspect`, or with `full_height` every row and the width the scale asks (a
-        square context on a grid of one row would keep a handful of tokens)."""
+        """(height, width) of this batch's blocks covering `scale` of the grid, from one uniform
+        draw, fitted to the grid: at height/width `aspect`, or with `full_height` every row and
+        the width the scale asks (a square context on a grid of one row would keep a handful of
+        tokens)."""
+        rng_u = float(torch.rand(()))
         gh, gw = grid
-        if not self.full_height:
-            return _block_side(rng_u, gh * gw, scale, aspect)
-        return gh, round(_block_area(rng_u, gh * gw, scale) / gh)
-
-    @staticmethod
-    def _fit(size: tuple[int, int], grid: tuple[int, int]) -> tuple[int, int]:
-        return tuple(min(max(1, s), g) for s, g in zip(size, grid, strict=True))
+        if self.full_height:
+            size = gh, round(_block_area(rng_u, gh * gw, scale) / gh)
+        else:
+            size = _block_side(rng_u, gh * gw, scale, aspect)
+        return tuple(min(max(1, side), g) for side, g in zip(size, grid, strict=True))
 
 
 @dataclass(frozen=True)
