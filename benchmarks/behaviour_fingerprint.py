@@ -25,6 +25,7 @@ import tempfile
 from pathlib import Path
 
 import torch
+import yaml
 from safetensors.torch import load_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,14 +47,20 @@ def _tensor_digest(state: dict, digest: hashlib._Hash) -> None:
 
 
 def fingerprint_run(run: Path) -> dict[str, str]:
-    """The losses, encoder weights and method state of a finished run, each as a SHA-256."""
+    """The losses, encoder weights and method state of a finished run, each as a SHA-256 (a
+    distill run with several students: every student's encoder, by name)."""
     losses = hashlib.sha256()
     for line in (run / "metrics.jsonl").read_text().splitlines():
         record = json.loads(line)
         record.pop("throughput", None)
         losses.update(json.dumps(record, sort_keys=True).encode())
     weights = hashlib.sha256()
-    _tensor_digest(load_file(str(run / "encoder.safetensors")), weights)
+    encoders = [run / "encoder.safetensors"]
+    if not encoders[0].is_file():
+        encoders = sorted(run.glob("*/encoder.safetensors"))
+    for file in encoders:
+        weights.update(file.parent.name.encode())
+        _tensor_digest(load_file(str(file)), weights)
     method = hashlib.sha256()
     state = torch.load(run / "checkpoints" / "last.pt", map_location="cpu", weights_only=True)
     _tensor_digest(state["method"], method)
@@ -64,9 +71,18 @@ def fingerprint_run(run: Path) -> dict[str, str]:
     }
 
 
+# A distill recipe's teacher is another run; the fingerprint gives it a random one instead, so
+# the distillation path is covered without training a teacher first.
+RANDOM_TEACHER = '{"random": {"encoder": {"name": "resnet10t"}, "student_init": "random"}}'
+
+
 def train(recipe: Path, steps: int, out: Path) -> None:
-    command = [sys.executable, "-m", "sslctl", "pretrain", str(recipe), "--out", str(out)]
+    method = (yaml.safe_load(recipe.read_text()).get("method") or {}).get("name")
+    job = "distill" if method == "distill" else "pretrain"
+    command = [sys.executable, "-m", "sslctl", job, str(recipe), "--out", str(out)]
     command += ["--set", f"train.steps={steps}", "--set", "train.log_every=1", "--quiet"]
+    if job == "distill":
+        command += ["--set", f"teacher={RANDOM_TEACHER}"]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{recipe}: exit {done.returncode}: {done.stderr.strip()[-400:]}")

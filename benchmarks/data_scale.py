@@ -123,10 +123,10 @@ def pretrain_run(recipe_path: str, out: Path, first_step_only: bool) -> dict:
 
 def sslctl_throughput(root: Path, workers: int, views: int, batches: int) -> float:
     """Images/s of sslctl's streaming loader (train decoder, `views` crops per image)."""
-    from sslctl.modalities.base import ViewPlan
     from sslctl.modalities.image.modality import ImageModality
     from sslctl.sources.files import open_file_source
     from sslctl.sources.stream import DecodeLog, FileSamples, Request, decoded_batches
+    from sslctl.views import ViewPlan
 
     source = open_file_source(str(root), {".jpg"}, "image")
     modality = ImageModality({"image_size": SIZE, "channels": 3}, None, None, workers)
@@ -178,9 +178,9 @@ def train_step_rate(batch: int = 128) -> float:
     import yaml  # noqa: F401 - the recipe module's dependency, imported as pretrain does
 
     from sslctl.methods import build_method
-    from sslctl.modalities.base import ViewPlan
     from sslctl.modalities.image.modality import Crops, ImageModality
     from sslctl.recipe import validate
+    from sslctl.views import ViewPlan
 
     spec = json.loads(Path(recipe("x", 1, 0)).read_text())
     r = validate(spec, "benchmark")

@@ -20,9 +20,9 @@ import typer
 
 from sslctl.cli_recipe import SetOpt, recipe_app
 from sslctl.errors import Interrupted, NonFiniteLoss, UserError, one_line
-from sslctl.eval import DEFAULT_PROTOCOLS, PROBES
 from sslctl.modalities import MODALITIES
-from sslctl.selection import STRATEGIES
+from sslctl.specs.probes import DEFAULT_PROTOCOLS, PROBES
+from sslctl.specs.strategies import STRATEGIES
 
 app = typer.Typer(
     help="Self-supervised learning from the command line: pretrain an encoder on unlabeled "

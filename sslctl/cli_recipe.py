@@ -51,7 +51,8 @@ def recipe_list(
         bool,
         typer.Option(
             "--units",
-            help="List the registered units instead, one 'KIND<TAB>NAME<TAB>MODULE' line each: "
+            help="List the registered units instead, one 'KIND<TAB>NAME<TAB>CODE' line each (CODE: "
+            "the module:attribute that does the work): "
             "modalities, encoders, methods, probe protocols, coreset strategies and teacher "
             "kinds, plugins included.",
         ),
@@ -62,15 +63,15 @@ def recipe_list(
         for path in sorted(RECIPES_DIR.rglob("*.yaml")):
             print(path.relative_to(RECIPES_DIR.parent))
         return
-    from sslctl.encoders import ENCODERS
-    from sslctl.eval import PROBES
-    from sslctl.methods import METHODS
     from sslctl.modalities import MODALITIES
-    from sslctl.selection import STRATEGIES
-    from sslctl.teachers import TEACHERS
+    from sslctl.specs.encoders import ENCODERS
+    from sslctl.specs.methods import METHODS
+    from sslctl.specs.probes import PROBES
+    from sslctl.specs.strategies import STRATEGIES
+    from sslctl.specs.teachers import TEACHERS
 
     registries = {"modality": MODALITIES, "encoder": ENCODERS, "method": METHODS}
     registries |= {"probe": PROBES, "strategy": STRATEGIES, "teacher": TEACHERS}
     for kind, registry in registries.items():
         for name in registry.names():
-            print(f"{kind}\t{name}\t{registry.module(name)}")
+            print(f"{kind}\t{name}\t{registry.get(name).code}")

@@ -15,10 +15,12 @@ import yaml
 from pydantic import Discriminator, Field, Tag, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from sslctl.encoders.spec import EncoderSpec
 from sslctl.errors import UserError
-from sslctl.eval import DEFAULT_PROTOCOLS, PROBES
 from sslctl.specs import Location, OptimSpec, Strict, TrainSpec
+from sslctl.specs.encoder import EncoderSpec
+from sslctl.specs.probes import DEFAULT_PROTOCOLS, PROBES
+from sslctl.specs.teachers import teacher_kinds
+from sslctl.views import preset_refusal, view_kind_refusal
 
 
 # ---------------------------------------------------------------- data
@@ -37,11 +39,11 @@ DataSection, MODALITY_NAMES = _data_union()
 # ---------------------------------------------------------------- methods
 def _method_union():
     """The `method` section: a discriminated union (on `name`) of every registered method's
-    spec, each defined beside its method (sslctl/methods/*.py), plugins included."""
-    from sslctl.methods import METHODS
+    spec, each declared in sslctl/specs/methods/ (plugins included)."""
+    from sslctl.specs.methods import METHODS
 
-    specs = tuple(cls.Spec for _, cls in METHODS.items())
-    return Annotated[Union[specs], Field(discriminator="name")], [c for c, _ in METHODS.items()]  # noqa: UP007
+    specs = tuple(spec for _, spec in METHODS.items())
+    return Annotated[Union[specs], Field(discriminator="name")], METHODS.names()  # noqa: UP007
 
 
 MethodSpec, METHOD_NAMES = _method_union()
@@ -74,7 +76,7 @@ class ProbeSpec(Strict):
 def _teacher_union():
     """The `teacher` section: one of the registered teacher kinds (sslctl/teachers/), told
     apart by the kind's one key (`run:`, `timm:`, `onnx:`, `random:`)."""
-    from sslctl.teachers import TEACHERS
+    from sslctl.specs.teachers import TEACHERS
 
     kinds = TEACHERS.names()
 
@@ -129,8 +131,7 @@ class Recipe(Strict):
     probe: ProbeSpec = Field(default_factory=ProbeSpec, description="Default probe data.")
     teacher: TeacherSection | None = Field(
         None,
-        description="The frozen teacher distill learns from, by kind: run: DIR | timm: "
-        "NAME with weights: FILE | onnx: FILE | random: {encoder: ...}.",
+        description=f"The frozen teacher distill learns from, by kind: {teacher_kinds()}.",
     )
     students: list[StudentSpec] | None = Field(
         None,
@@ -155,19 +156,14 @@ class Recipe(Strict):
 
     @model_validator(mode="after")
     def _modality_makes_the_views(self) -> Recipe:
-        """A method asks for a kind of views (ViewPlan.kind); the data's modality must make it.
-        Only the recipe's own modality is imported, so its libraries alone are needed."""
-        from sslctl.methods import METHODS
-        from sslctl.modalities import get_modality
-        from sslctl.modalities.base import preset_refusal, view_kind_refusal
-
-        kind = METHODS.get(self.method.name).view_plan.kind
-        makes = get_modality(self.data.modality).view_kinds
+        """A method asks for a kind of views (its spec's view_plan.kind); the data's modality
+        must make it. Both are declared on the specs, so neither's code is imported."""
+        kind = self.method.view_plan.kind
+        makes = self.data.view_kinds
         refusal = view_kind_refusal(self.method.name, kind, self.data.modality, makes)
         if refusal:
             raise PydanticCustomError("method_modality", refusal)
-        modality = get_modality(self.data.modality)
-        refusal = preset_refusal(kind, self.data.augment.preset, modality.kind_presets)
+        refusal = preset_refusal(kind, self.data.augment.preset, self.data.kind_presets)
         if refusal:
             raise PydanticCustomError("preset_kind", refusal)
         return self

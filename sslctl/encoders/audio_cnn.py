@@ -13,7 +13,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from sslctl.encoders import ENCODERS, OwnEncoder
 from sslctl.errors import UserError
 
 
@@ -71,11 +70,8 @@ class AudioCNN(nn.Module):
         return h.amax(dim=1) + h.mean(dim=1)
 
 
-def _build(input_spec: dict, kwargs: dict) -> AudioCNN:
+def build(input_spec: dict, kwargs: dict) -> AudioCNN:
     try:
         return AudioCNN(input_spec["n_mels"], **kwargs)
     except ValueError as exc:
         raise UserError(f"data.n_mels: audio_cnn {exc}") from None
-
-
-ENCODERS.register("audio_cnn")(OwnEncoder("audio", _build))

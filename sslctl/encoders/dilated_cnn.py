@@ -14,7 +14,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sslctl.encoders import ENCODERS, OwnEncoder
 from sslctl.encoders.series_base import masked_max, observed
 
 
@@ -84,6 +83,6 @@ class DilatedCNN(nn.Module):
         return masked_max(self.tokens(x), observed(x))
 
 
-ENCODERS.register("dilated_cnn")(
-    OwnEncoder("timeseries", lambda spec, kwargs: DilatedCNN(spec["channels"], **kwargs))
-)
+def build(input_spec: dict, kwargs: dict) -> DilatedCNN:
+    """The registry's entry point (sslctl/specs/encoders/dilated_cnn.py)."""
+    return DilatedCNN(input_spec["channels"], **kwargs)

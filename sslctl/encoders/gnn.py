@@ -13,7 +13,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from sslctl.encoders import ENCODERS, OwnEncoder
 from sslctl.graphs import GraphBatch, segment_ids
 
 READOUTS = ("sum", "mean", "max")
@@ -129,12 +128,11 @@ class GraphNormalize(nn.Module):
         return GraphBatch((g.x - self.mean) / self.std, g.edge_index, g.pick)
 
 
-def _gnn(conv: str) -> OwnEncoder:
-    return OwnEncoder(
-        "graph",
-        lambda spec, kwargs: GNN(spec["features"], conv=conv, level=spec["level"], **kwargs),
-    )
+def build_gin(input_spec: dict, kwargs: dict) -> GNN:
+    """The registry's entry point for `gin` (sslctl/specs/encoders/gnn.py)."""
+    return GNN(input_spec["features"], conv="gin", level=input_spec["level"], **kwargs)
 
 
-ENCODERS.register("gin")(_gnn("gin"))
-ENCODERS.register("gcn")(_gnn("gcn"))
+def build_gcn(input_spec: dict, kwargs: dict) -> GNN:
+    """The registry's entry point for `gcn` (sslctl/specs/encoders/gnn.py)."""
+    return GNN(input_spec["features"], conv="gcn", level=input_spec["level"], **kwargs)

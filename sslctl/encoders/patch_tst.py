@@ -15,7 +15,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sslctl.encoders import ENCODERS, OwnEncoder
 from sslctl.encoders.base import PatchTokens
 from sslctl.encoders.positions import sinusoid
 
@@ -101,6 +100,6 @@ class PatchTST(nn.Module):
         return pooled.flatten(1)
 
 
-ENCODERS.register("patch_tst")(
-    OwnEncoder("timeseries", lambda spec, kwargs: PatchTST(spec["channels"], **kwargs))
-)
+def build(input_spec: dict, kwargs: dict) -> PatchTST:
+    """The registry's entry point (sslctl/specs/encoders/patch_tst.py)."""
+    return PatchTST(input_spec["channels"], **kwargs)

@@ -10,8 +10,9 @@ from typing import Any
 
 import torch
 
-from sslctl.modalities.base import Modality, Samples, ViewPlan
+from sslctl.modalities.base import Modality, Samples
 from sslctl.sources.stream import DecodeLog, FileSamples, Request, decoded_batches, eval_requests
+from sslctl.views import ViewPlan
 
 
 def is_streamed(samples: Samples) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from sslctl.eval import PROBES, ProbeData
+from sslctl.eval import ProbeData
 
 
 @torch.inference_mode()
@@ -47,7 +47,6 @@ def knn_top1(train, train_y, test, test_y, k: int = 20, temperature: float = 0.0
     return 100.0 * (pred == test_y).float().mean().item()
 
 
-@PROBES.register("knn")
 def knn_protocol(data: ProbeData) -> dict:
     """Weighted kNN top-1 % (k and temperature from the run's probe section)."""
     top1 = knn_top1(

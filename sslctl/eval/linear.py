@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from sslctl.eval import PROBES, ProbeData
+from sslctl.eval import ProbeData
 
 WEIGHT_DECAYS = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
 DEFAULT_WEIGHT_DECAY = WEIGHT_DECAYS[len(WEIGHT_DECAYS) // 2]  # when nothing can be held out
@@ -111,7 +111,6 @@ def linear_top1(
     return 100.0 * acc, best_wd
 
 
-@PROBES.register("linear")
 def linear_protocol(data: ProbeData) -> dict:
     """Linear probe top-1 % and the L2 penalty cross-validation chose."""
     top1, weight_decay = linear_top1(data.train, data.train_y, data.test, data.test_y)

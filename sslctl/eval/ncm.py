@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from sslctl.eval import PROBES, ProbeData
+from sslctl.eval import ProbeData
 
 
 @torch.inference_mode()
@@ -20,7 +20,6 @@ def ncm_predict(train: torch.Tensor, train_y: torch.Tensor, test: torch.Tensor) 
     return (F.normalize(test.float(), dim=1) @ means.T).argmax(1)
 
 
-@PROBES.register("ncm")
 def ncm_protocol(data: ProbeData) -> dict:
     """Nearest-class-mean top-1 %, cosine to each class's mean embedding."""
     pred = ncm_predict(data.train, data.train_y, data.test)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from sslctl.eval import PROBES, ProbeData
+from sslctl.eval import ProbeData
 
 MAX_SAMPLES = 25600  # the embeddings whose singular values it takes, at most
 
@@ -18,7 +18,6 @@ def rankme(features: torch.Tensor, max_samples: int = MAX_SAMPLES, eps: float = 
     return float(torch.exp(-(p * torch.log(p)).sum()))
 
 
-@PROBES.register("rankme")
 def rankme_protocol(data: ProbeData) -> dict:
     """RankMe of the training embeddings (label-free)."""
     return {"rankme": rankme(data.train)}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from sslctl.eval import PROBES, ProbeData
+from sslctl.eval import ProbeData
 
 C_GRID = [1e-4, 1e-3, 1e-2, 1e-1, 1, 10, 100, 1000, 10000, np.inf]
 MAX_SAMPLES = 10000
@@ -35,7 +35,6 @@ def svm_top1(
     return 100.0 * float((pred == test_y.cpu().numpy()).mean()), float(model.C)
 
 
-@PROBES.register("svm")
 def svm_protocol(data: ProbeData) -> dict:
     """TS2Vec's RBF-SVM protocol: top-1 % and the chosen C."""
     top1, c = svm_top1(data.train, data.train_y, data.test, data.test_y)

@@ -12,7 +12,7 @@ from sslctl.engine.embedding import embed_samples
 from sslctl.errors import UserError
 from sslctl.modalities.base import Samples
 from sslctl.rundir import load_run
-from sslctl.selection import STRATEGIES
+from sslctl.specs.strategies import STRATEGIES
 
 
 def resolve_budget(budget: str, n: int) -> int:
@@ -100,7 +100,7 @@ def coreset(
                 f"--target: embeddings of dim {tgt.shape[1]}, the pool's are {pool.x.shape[1]}"
             )
         tgt = tgt.to(device)
-    picked = chosen.select(pool.x.to(device), k, seed, tgt).cpu()
+    picked = STRATEGIES.load(strategy)(pool.x.to(device), k, seed, tgt).cpu()
     if pool.rows is None:
         return [str(i) for i in picked.tolist()]
     rows = pool.rows[picked]

@@ -13,17 +13,18 @@ from pathlib import Path
 import torch
 
 from sslctl.encoders.base import Encoder
-from sslctl.encoders.spec import EncoderSpec
 from sslctl.engine import distributed as ddp
 from sslctl.errors import UserError
 from sslctl.io.atomic import write_text
 from sslctl.jobs.pretrain import load_data, opened_run, train
-from sslctl.methods import METHODS
 from sslctl.methods.distill import Distill
 from sslctl.modalities.base import Modality
 from sslctl.recipe import Recipe
 from sslctl.rundir import RunDir, write_encoder, write_recipe
-from sslctl.teachers.base import Teacher, TeacherSpec
+from sslctl.specs.encoder import EncoderSpec
+from sslctl.specs.methods import METHODS
+from sslctl.specs.teachers import teacher_kinds
+from sslctl.teachers.base import Teacher, TeacherKind, teacher_kind
 
 SINGLE = "student"  # the one student's name when the recipe gives `encoder`
 
@@ -36,7 +37,7 @@ def students_of(recipe: Recipe) -> dict[str, tuple[EncoderSpec, str]]:
 
 
 def build_students(
-    recipe: Recipe, modality: Modality, spec: TeacherSpec, teacher: Teacher
+    recipe: Recipe, modality: Modality, kind: TeacherKind, teacher: Teacher
 ) -> dict[str, Encoder]:
     """Every student from the same seed, so each starts as it would in a run of its own."""
     students = {}
@@ -44,7 +45,7 @@ def build_students(
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(recipe.seed)
             encoder = modality.build_encoder(encoder_spec)
-        spec.init_student(encoder, encoder_spec, teacher, where)
+        kind.init_student(encoder, encoder_spec, teacher, where)
         students[name] = encoder
     return students
 
@@ -59,8 +60,8 @@ def distill(
 ) -> Path:
     if not METHODS.get(recipe.method.name).needs_teacher or recipe.teacher is None:
         raise UserError(
-            f"{source}: distill needs `method: {{name: distill}}` and a `teacher:` (run: DIR, "
-            "timm: NAME with weights: FILE, onnx: FILE or random: {encoder: ...})"
+            f"{source}: distill needs `method: {{name: distill}}` and a `teacher:` "
+            f"({teacher_kinds()}; see `sslctl recipe schema`)"
         )
     run_dir = Path(out or f"runs/{recipe.name}")
     with opened_run(run_dir, resume, device) as (dev, resume):
@@ -71,11 +72,12 @@ def _distill(recipe: Recipe, run_dir: Path, dev: torch.device, resume: bool, qui
     """The teacher, the students and their training, in the run folder this job owns."""
     modality, samples = load_data(recipe)
     with torch.random.fork_rng(devices=[]):  # loading never moves the students' init stream
-        loaded = recipe.teacher.load(modality, recipe.seed)
+        kind = teacher_kind(recipe.teacher)
+        loaded = kind.load(modality, recipe.seed)
     modality = loaded.modality
     if recipe.method.mixup and not isinstance(modality.export_example(1), torch.Tensor):
         raise UserError("method.mixup: mixes views that are tensors; these views are not")
-    students = build_students(recipe, modality, recipe.teacher, loaded.teacher)
+    students = build_students(recipe, modality, kind, loaded.teacher)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(recipe.seed + 1)  # the heads' init, the same for any student count
         method = Distill(students, loaded.teacher, recipe.method, len(samples))

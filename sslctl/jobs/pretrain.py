@@ -19,13 +19,14 @@ from sslctl.errors import UserError
 from sslctl.io.device import pick_device
 from sslctl.io.lock import others, owned
 from sslctl.jobs.probe import probe_split
-from sslctl.methods import METHODS, build_method
+from sslctl.methods import build_method
 from sslctl.methods.base import Method
 from sslctl.modalities import get_modality
 from sslctl.modalities.base import Modality, Samples
 from sslctl.recipe import Recipe
 from sslctl.rundir import RunDir, is_run_dir, write_encoder, write_recipe
 from sslctl.specs import StreamSpec
+from sslctl.specs.methods import METHODS
 
 
 def _device(name: str) -> torch.device:

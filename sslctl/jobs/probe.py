@@ -11,9 +11,10 @@ import torch
 from sslctl.engine.embedding import embed_samples
 from sslctl.engine.logging import progress
 from sslctl.errors import UserError
-from sslctl.eval import PROBES, ProbeData
+from sslctl.eval import ProbeData
 from sslctl.modalities.base import Modality, Samples
 from sslctl.rundir import Run, load_run
+from sslctl.specs.probes import PROBES
 
 MAX_PROBE_CLASSES = 100_000  # kNN and linear probes hold a (classes x dim) weight or vote table
 
@@ -122,12 +123,12 @@ def probe_data(
 
 
 def run_protocols(data: ProbeData, protocols: list[str], quiet: bool = True) -> dict:
-    """Each protocol's result keys (registered in sslctl.eval.PROBES), in order, with a
+    """Each protocol's result keys (declared in sslctl/specs/probes/), in order, with a
     running clock on a terminal unless `quiet`; then the split's sizes and dimension."""
     result: dict = {}
     for name in protocols:
         with progress(f"probe: {name}", quiet):
-            result.update(PROBES.get(name)(data))
+            result.update(PROBES.load(name)(data))
     result.update(n_train=len(data.train), n_test=len(data.test), dim=int(data.train.shape[1]))
     return result
 

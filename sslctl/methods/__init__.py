@@ -1,25 +1,18 @@
-"""Method registry: recipe `method.name` -> its class, registered beside its code
-(`@METHODS.register(NAME)`), with its recipe section as the class's `Spec`. A new method is one
-file; plugins add theirs through the `sslctl.methods` entry-point group."""
+"""The methods' code, one module per method beside its loss; each method's recipe section and
+registration are in `sslctl/specs/methods/` (torch-free), which names its class here."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sslctl.registry import Registry
+from sslctl.specs.methods import METHODS
 
 if TYPE_CHECKING:
     from sslctl.encoders.base import Encoder
     from sslctl.methods.base import Method
-
-METHODS: Registry[type[Method]] = Registry(
-    "method",
-    "sslctl.methods",
-    "sslctl.methods",
-    first=("simclr", "byol", "barlow", "vicreg", "dino", "mae", "ts2vec", "masked_series",
-           "graphmae", "graphcl", "lejepa", "jepa", "distill"),
-)  # fmt: skip
+    from sslctl.specs.methods.base import MethodSpec
 
 
-def build_method(spec, encoder: Encoder) -> Method:
-    return METHODS.get(spec.name).build(spec, encoder)
+def build_method(spec: MethodSpec, encoder: Encoder) -> Method:
+    """The Method for a recipe's `method` section on one encoder (its code imported now)."""
+    return METHODS.load(spec.name).build(spec, encoder)

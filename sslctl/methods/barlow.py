@@ -3,27 +3,12 @@ standardised over the global batch, to the identity."""
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
-from pydantic import Field
 
 from sslctl.collectives import gather_with_grad
-from sslctl.methods import METHODS
-from sslctl.methods.base import HeadSpec, Method, mlp
-from sslctl.methods.sigreg import SIGRegOption, add_sigreg
-from sslctl.modalities.base import ViewPlan
-
-
-class BarlowSpec(HeadSpec, SIGRegOption):
-    name: Literal["barlow"] = Field(description="Barlow Twins (Zbontar et al. 2021).")
-    proj_hidden: int = Field(
-        2048, gt=0, le=65536, description="Projector hidden width (paper: 8192)."
-    )
-    proj_dim: int = Field(2048, gt=0, le=65536, description="Projector output width (paper: 8192).")
-    lambd: float = Field(
-        0.0051, gt=0, le=1, description="Weight of the off-diagonal redundancy term."
-    )
+from sslctl.methods.base import Method, mlp
+from sslctl.methods.sigreg import add_sigreg
+from sslctl.specs.methods.barlow import BarlowSpec
 
 
 def off_diagonal(m: torch.Tensor) -> torch.Tensor:
@@ -49,10 +34,8 @@ def barlow_loss(z1: torch.Tensor, z2: torch.Tensor, lambd: float) -> tuple[torch
     return on_diag + lambd * off_diag, on_diag, off_diag
 
 
-@METHODS.register("barlow")
 class BarlowTwins(Method):
     Spec = BarlowSpec
-    view_plan = ViewPlan(kind="asymmetric")
 
     def __init__(self, encoder, spec: BarlowSpec) -> None:
         super().__init__(encoder)

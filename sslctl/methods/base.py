@@ -8,12 +8,11 @@ from __future__ import annotations
 import math
 
 import torch
-from pydantic import Field
 from torch import nn
 
 from sslctl.encoders.base import Encoder
-from sslctl.modalities.base import ViewPlan
-from sslctl.specs import Strict
+from sslctl.specs.methods.base import MethodSpec
+from sslctl.views import ViewPlan
 
 
 def mlp(dims: list[int], last_bn: bool = False, bias_last: bool = True) -> nn.Sequential:
@@ -29,16 +28,21 @@ def mlp(dims: list[int], last_bn: bool = False, bias_last: bool = True) -> nn.Se
 
 
 class Method(nn.Module):
-    """Base: subclasses set `view_plan`, implement `forward`, and may declare an EMA teacher."""
+    """Base: subclasses set `Spec` (which gives `view_plan`), implement `forward`, and may
+    declare an EMA teacher."""
 
-    view_plan = ViewPlan()
+    view_plan = ViewPlan()  # the Spec's; a method may set its counts from its fields
     teacher_momentum: float | None = None  # base EMA momentum; None: no teacher
     teacher_copies_buffers = True  # False: the EMA teacher keeps BatchNorm statistics of its own
-    needs_teacher = False  # True: learns from a frozen teacher (recipe `teacher`; `sslctl distill`)
-    Spec: type[Strict]  # the method's recipe section (its `name` field is the registry key)
+    Spec: type[MethodSpec]  # the method's recipe section, declared in methods/specs/
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "Spec" in cls.__dict__:
+            cls.view_plan = cls.Spec.view_plan
 
     @classmethod
-    def build(cls, spec: Strict, encoder: Encoder) -> Method:
+    def build(cls, spec: MethodSpec, encoder: Encoder) -> Method:
         """The method for `spec` on one encoder (distillation, which also needs a teacher, is
         built by its own job)."""
         return cls(encoder, spec)
@@ -89,9 +93,3 @@ def copy_frozen(module: nn.Module) -> nn.Module:
     for p in teacher.parameters():
         p.requires_grad_(False)
     return teacher
-
-
-class HeadSpec(Strict):
-    # the projector settings several methods share (a base: not a section of its own)
-    proj_hidden: int = Field(2048, gt=0, le=65536, description="Projector hidden width.")
-    proj_dim: int = Field(128, gt=0, le=65536, description="Projector output width.")

@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 import torch.nn.functional as F
-from pydantic import Field
 
-from sslctl.methods import METHODS
-from sslctl.methods.base import HeadSpec, Method, copy_frozen, mlp
-from sslctl.methods.sigreg import SIGRegOption, add_sigreg
-from sslctl.modalities.base import ViewPlan
-
-
-class BYOLSpec(HeadSpec, SIGRegOption):
-    name: Literal["byol"] = Field(description="BYOL: predictor + EMA target (Grill et al. 2020).")
-    proj_hidden: int = Field(
-        4096, gt=0, le=65536, description="Projector and predictor hidden width."
-    )
-    proj_dim: int = Field(256, gt=0, le=65536, description="Projector output width.")
-    momentum: float = Field(
-        0.996, gt=0, lt=1, description="Base EMA momentum, cosine-increased to 1 over training."
-    )
+from sslctl.methods.base import Method, copy_frozen, mlp
+from sslctl.methods.sigreg import add_sigreg
+from sslctl.specs.methods.byol import BYOLSpec
 
 
 def regression_loss(p: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
@@ -30,10 +15,8 @@ def regression_loss(p: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     return (2 - 2 * F.cosine_similarity(p, z.detach(), dim=-1)).mean()
 
 
-@METHODS.register("byol")
 class BYOL(Method):
     Spec = BYOLSpec
-    view_plan = ViewPlan(kind="asymmetric")
 
     def __init__(self, encoder, spec: BYOLSpec) -> None:
         super().__init__(encoder)

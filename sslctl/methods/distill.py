@@ -25,24 +25,20 @@ a shuffled copy of itself, lambda ~ U(0, 1), `DistillationV3._mixup_data`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
-from pydantic import Field, field_validator
 from torch import nn
 
 from sslctl.encoders.base import Encoder, Features
 from sslctl.errors import UserError
-from sslctl.methods import METHODS
 from sslctl.methods.base import Method, mlp
-from sslctl.modalities.base import ViewPlan
-from sslctl.specs import Strict
+from sslctl.specs.methods.distill import DistillSpec
 
 if TYPE_CHECKING:
     from sslctl.teachers.base import Teacher
 
-LossName = Literal["cosine", "queue_kl", "token_kl", "token_mse"]
 TOKEN_LOSSES = ("token_kl", "token_mse")
 # v3's resolve_auto: (dataset size up to, queue size)
 QUEUE_BUCKETS = (
@@ -57,37 +53,6 @@ QUEUE_BUCKETS = (
     (20_000, 4096),
 )
 QUEUE_MAX = 8192
-
-
-class DistillSpec(Strict):
-    name: Literal["distill"] = Field(
-        description="Label-free distillation of a frozen teacher (recipe `teacher`)."
-    )
-    losses: dict[LossName, Annotated[float, Field(ge=0, le=1000)]] = Field(
-        default_factory=lambda: {"cosine": 1.0},
-        description="Loss terms and their weights: cosine, queue_kl (LightlyTrain v3 global), "
-        "token_kl (v3 local), token_mse (v2). v3's default: {queue_kl: 1.0, token_kl: 1.0}.",
-    )
-    proj_hidden: int = Field(
-        1024, gt=0, le=65536, description="Hidden width of the cosine term's MLP head."
-    )
-    queue_size: int = Field(
-        0,
-        ge=0,
-        le=65536,
-        description="queue_kl's queue of teacher embeddings; 0: from the dataset size, 16 up "
-        "to 8192 (v3's auto buckets).",
-    )
-    temperature: float = Field(0.07, gt=0, le=100, description="queue_kl temperature.")
-    token_temperature: float = Field(0.07, gt=0, le=100, description="token_kl temperature.")
-    mixup: bool = Field(False, description="Mix each batch with a shuffled copy (v3 does).")
-
-    @field_validator("losses")
-    @classmethod
-    def _weights(cls, losses: dict[str, float]) -> dict[str, float]:
-        if not any(losses.values()):
-            raise ValueError("at least one loss weight must be > 0")
-        return losses
 
 
 def queue_size_for(dataset_size: int) -> int:
@@ -154,11 +119,8 @@ class StudentHeads(nn.Module):
             self.token_head = _linear(encoder.token_dim, teacher.token_dim)
 
 
-@METHODS.register("distill")
 class Distill(Method):
     Spec = DistillSpec
-    needs_teacher = True
-    view_plan = ViewPlan(n_global=1, kind="contrastive")
 
     @classmethod
     def build(cls, spec: DistillSpec, encoder: Encoder) -> Distill:

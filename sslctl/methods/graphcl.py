@@ -8,27 +8,13 @@ out of the denominator. Keys are gathered across ranks, so the loss uses the glo
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 import torch.nn.functional as F
-from pydantic import Field
 from torch import nn
 
 from sslctl.collectives import gather_with_grad, rank
-from sslctl.methods import METHODS
-from sslctl.methods.base import HeadSpec, Method
-from sslctl.modalities.base import ViewPlan
-
-
-class GraphCLSpec(HeadSpec):
-    name: Literal["graphcl"] = Field(
-        description="GraphCL (You et al. 2020): NT-Xent between two augmented graph views, "
-        "negatives from the other view."
-    )
-    proj_hidden: int = Field(128, gt=0, le=65536, description="Projection head hidden width.")
-    proj_dim: int = Field(128, gt=0, le=65536, description="Projection head output width.")
-    temperature: float = Field(0.2, gt=0, le=100, description="Softmax temperature.")
+from sslctl.methods.base import Method
+from sslctl.specs.methods.graphcl import GraphCLSpec
 
 
 def graphcl_loss(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -41,10 +27,8 @@ def graphcl_loss(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> torc
     return (torch.logsumexp(negatives, dim=1) - pos).mean()
 
 
-@METHODS.register("graphcl")
 class GraphCL(Method):
     Spec = GraphCLSpec
-    view_plan = ViewPlan(kind="graph-perturbation")
 
     def __init__(self, encoder, spec: GraphCLSpec) -> None:
         super().__init__(encoder)

@@ -11,39 +11,14 @@ input features; loss = mean over masked nodes of (1 - cos(x, x_rec)) ** alpha.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 import torch.nn.functional as F
-from pydantic import Field
 from torch import nn
 
 from sslctl.encoders.gnn import CONVS, GNN
 from sslctl.errors import UserError
-from sslctl.methods import METHODS
 from sslctl.methods.base import Method
-from sslctl.modalities.base import ViewPlan
-from sslctl.specs import Strict
-
-
-class GraphMAESpec(Strict):
-    name: Literal["graphmae"] = Field(
-        description="GraphMAE masked feature reconstruction (Hou et al. 2022); graphs only."
-    )
-    mask_rate: float = Field(0.5, gt=0, lt=1, description="Share of nodes masked.")
-    replace_rate: float = Field(
-        0.1,
-        ge=0,
-        lt=1,
-        description="Share of masked nodes given another node's features instead of the "
-        "[MASK] token.",
-    )
-    alpha: float = Field(
-        2.0, ge=1, le=10, description="Scaled cosine error exponent (official alpha_l)."
-    )
-    drop_edge_rate: float = Field(
-        0.0, ge=0, lt=1, description="Edges dropped from the encoder's graph each step."
-    )
+from sslctl.specs.methods.graphmae import GraphMAESpec
 
 
 def sce_loss(x: torch.Tensor, target: torch.Tensor, alpha: float) -> torch.Tensor:
@@ -52,10 +27,8 @@ def sce_loss(x: torch.Tensor, target: torch.Tensor, alpha: float) -> torch.Tenso
     return (1 - cos).pow(alpha).mean()
 
 
-@METHODS.register("graphmae")
 class GraphMAE(Method):
     Spec = GraphMAESpec
-    view_plan = ViewPlan(n_global=1, kind="masked")
 
     def __init__(self, encoder, spec: GraphMAESpec) -> None:
         super().__init__(encoder)

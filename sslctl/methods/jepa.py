@@ -24,50 +24,17 @@ must pool by average (`encoder.kwargs.global_pool: avg`); patch_tst already aver
 from __future__ import annotations
 
 from functools import partial
-from typing import Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import Field, model_validator
 from torch import nn
 
 from sslctl.encoders.positions import grid_sinusoid
 from sslctl.errors import UserError
-from sslctl.methods import METHODS
 from sslctl.methods.base import Method, copy_frozen
-from sslctl.methods.sigreg import SIGRegOption, add_sigreg
-from sslctl.modalities.base import ViewPlan, Views
-
-
-class JEPASpec(SIGRegOption):
-    name: Literal["jepa"] = Field(
-        description="Joint-embedding predictive architecture (I-JEPA, Assran et al. 2023): "
-        "predict an EMA target encoder's embeddings of masked patch tokens; ViT or patch_tst."
-    )
-    predictor_dim: int = Field(96, gt=0, le=65536, description="Predictor width (narrow).")
-    predictor_depth: int = Field(4, gt=0, le=64, description="Predictor transformer blocks.")
-    predictor_heads: int = Field(4, gt=0, le=64, description="Predictor attention heads.")
-    momentum: float = Field(
-        0.996, gt=0, le=1, description="Target EMA momentum at the start; rises linearly to 1."
-    )
-    fixed_positions: bool = Field(
-        True,
-        description="Give a ViT I-JEPA's fixed 2-D sin-cos position table (not trained) "
-        "instead of timm's learned one; without it the encoders can learn to code position "
-        "alone, which the predictor then reads off its mask tokens' positions.",
-    )
-    loss: Literal["smooth_l1", "l2"] = Field(
-        "smooth_l1", description="smooth_l1 (the official code) or l2 (squared error)."
-    )
-
-    @model_validator(mode="after")
-    def _heads_divide_width(self) -> JEPASpec:
-        if self.predictor_dim % self.predictor_heads:
-            raise ValueError(
-                f"predictor_dim {self.predictor_dim} must be divisible by predictor_heads "
-                f"{self.predictor_heads}"
-            )
-        return self
+from sslctl.methods.sigreg import add_sigreg
+from sslctl.modalities.base import Views
+from sslctl.specs.methods.jepa import JEPASpec
 
 
 def pick(tokens: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
@@ -172,10 +139,8 @@ class Predictor(nn.Module):
         return out.view(rows, m, n_tgt, -1)
 
 
-@METHODS.register("jepa")
 class JEPA(Method):
     Spec = JEPASpec
-    view_plan = ViewPlan(n_global=1, kind="context-targets")
 
     def __init__(self, encoder, spec: JEPASpec) -> None:
         super().__init__(encoder)

@@ -14,31 +14,13 @@ global ones) is not built here.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
-from pydantic import Field
 
 from sslctl.collectives import gather_with_grad
-from sslctl.methods import METHODS
-from sslctl.methods.base import HeadSpec, Method, mlp
-from sslctl.methods.sigreg import SLICES, sigreg
-from sslctl.modalities.base import ViewPlan
-
-
-class LeJEPASpec(HeadSpec):
-    name: Literal["lejepa"] = Field(
-        description="LeJEPA: views predict their mean, SIGReg keeps embeddings Gaussian "
-        "(Balestriero & LeCun 2025); no teacher, no stop-gradient."
-    )
-    proj_dim: int = Field(16, gt=0, le=65536, description="Projector output width (paper: 16).")
-    views: int = Field(4, ge=2, le=16, description="Augmented views per sample (paper: 4).")
-    lamb: float = Field(
-        0.02, ge=0, le=1, description="SIGReg's share of the loss, the one trade-off (0.02)."
-    )
-    slices: int = Field(
-        SLICES, gt=0, le=4096, description="Random directions SIGReg tests along per step."
-    )
+from sslctl.methods.base import Method, mlp
+from sslctl.methods.sigreg import sigreg
+from sslctl.specs.methods.lejepa import LeJEPASpec
+from sslctl.views import ViewPlan
 
 
 def lejepa_terms(z: torch.Tensor, slices: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -48,10 +30,8 @@ def lejepa_terms(z: torch.Tensor, slices: int) -> tuple[torch.Tensor, torch.Tens
     return prediction, sigreg(torch.stack([gather_with_grad(view) for view in z]), slices)
 
 
-@METHODS.register("lejepa")
 class LeJEPA(Method):
     Spec = LeJEPASpec
-    view_plan = ViewPlan(kind="contrastive")  # the view count comes from the recipe
 
     def __init__(self, encoder, spec: LeJEPASpec) -> None:
         super().__init__(encoder)

@@ -7,28 +7,12 @@ rectangular (e.g. 8 mel bins x 10 frames): masked spectrogram modelling as in MS
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
-from pydantic import Field
 from torch import nn
 
 from sslctl.errors import UserError
-from sslctl.methods import METHODS
 from sslctl.methods.base import Method
-from sslctl.modalities.base import ViewPlan
-from sslctl.specs import Strict
-
-
-class MAESpec(Strict):
-    name: Literal["mae"] = Field(
-        description="Masked autoencoder (He et al. 2022); ViT encoders only."
-    )
-    mask_ratio: float = Field(0.75, gt=0, lt=1, description="Fraction of patches masked.")
-    decoder_dim: int = Field(128, gt=0, le=65536, description="Decoder width.")
-    decoder_depth: int = Field(2, gt=0, le=64, description="Decoder transformer blocks.")
-    decoder_heads: int = Field(4, gt=0, le=64, description="Decoder attention heads.")
-    norm_pix_loss: bool = Field(True, description="Regress per-patch normalised pixels.")
+from sslctl.specs.methods.mae import MAESpec
 
 
 def patchify(x: torch.Tensor, ph: int, pw: int) -> torch.Tensor:
@@ -52,10 +36,8 @@ def random_masking(tokens: torch.Tensor, ratio: float) -> tuple[torch.Tensor, ..
     return kept, torch.gather(mask, 1, ids_restore), ids_restore
 
 
-@METHODS.register("mae")
 class MAE(Method):
     Spec = MAESpec
-    view_plan = ViewPlan(n_global=1, kind="masked")
 
     def __init__(self, encoder, spec: MAESpec) -> None:
         super().__init__(encoder)

@@ -5,25 +5,13 @@ squared error over the masked, observed values (in the encoder's normalised unit
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
-from pydantic import Field
 from torch import nn
 
 from sslctl.encoders.patch_tst import PatchTST
 from sslctl.errors import UserError
-from sslctl.methods import METHODS
 from sslctl.methods.base import Method
-from sslctl.modalities.base import ViewPlan
-from sslctl.specs import Strict
-
-
-class MaskedSeriesSpec(Strict):
-    name: Literal["masked_series"] = Field(
-        description="Masked patch modelling on series (PatchTST pre-training); patch_tst only."
-    )
-    mask_ratio: float = Field(0.4, gt=0, lt=1, description="Share of observed patches masked.")
+from sslctl.specs.methods.masked_series import MaskedSeriesSpec
 
 
 def mask_patches(valid: torch.Tensor, ratio: float) -> torch.Tensor:
@@ -36,10 +24,8 @@ def mask_patches(valid: torch.Tensor, ratio: float) -> torch.Tensor:
     return rank < n_masked
 
 
-@METHODS.register("masked_series")
 class MaskedSeries(Method):
     Spec = MaskedSeriesSpec
-    view_plan = ViewPlan(n_global=1, kind="masked")
 
     def __init__(self, encoder, spec: MaskedSeriesSpec) -> None:
         super().__init__(encoder)

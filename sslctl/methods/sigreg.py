@@ -17,14 +17,12 @@ afresh each step, the statistic averaged over them) in rbalestr-lab/lejepa.
 from __future__ import annotations
 
 import torch
-from pydantic import Field
 
 from sslctl.collectives import gather_with_grad
-from sslctl.specs import Strict
+from sslctl.specs.methods.sigreg import SLICES
 
 T_MAX = 3.0
 KNOTS = 17
-SLICES = 256
 
 
 def epps_pulley(x: torch.Tensor, t_max: float = T_MAX, knots: int = KNOTS) -> torch.Tensor:
@@ -45,18 +43,6 @@ def sigreg(z: torch.Tensor, slices: int = SLICES) -> torch.Tensor:
     directions = torch.randn(z.shape[-1], slices, device=z.device)
     directions = directions / directions.norm(dim=0)
     return epps_pulley(z.float() @ directions).mean()
-
-
-class SIGRegOption(Strict):
-    """The recipe field that adds SIGReg to a joint-embedding method's own loss."""
-
-    sigreg: float = Field(
-        0.0,
-        ge=0,
-        le=100,
-        description="Weight of SIGReg (LeJEPA's Gaussian regulariser) on each view's "
-        "projections, added to the method's loss; 0: off.",
-    )
 
 
 def add_sigreg(

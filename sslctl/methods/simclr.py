@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 import torch.nn.functional as F
-from pydantic import Field
 
 from sslctl.collectives import gather_with_grad, rank
-from sslctl.methods import METHODS
-from sslctl.methods.base import HeadSpec, Method, mlp
-from sslctl.methods.sigreg import SIGRegOption, add_sigreg
-from sslctl.modalities.base import ViewPlan
-
-
-class SimCLRSpec(HeadSpec, SIGRegOption):
-    name: Literal["simclr"] = Field(
-        description="SimCLR: NT-Xent over two views (Chen et al. 2020)."
-    )
-    temperature: float = Field(0.2, gt=0, le=100, description="Softmax temperature of NT-Xent.")
+from sslctl.methods.base import Method, mlp
+from sslctl.methods.sigreg import add_sigreg
+from sslctl.specs.methods.simclr import SimCLRSpec
 
 
 def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -37,10 +26,8 @@ def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> torch.Ten
     return F.cross_entropy(logits, positive)
 
 
-@METHODS.register("simclr")
 class SimCLR(Method):
     Spec = SimCLRSpec
-    view_plan = ViewPlan(kind="contrastive")
 
     def __init__(self, encoder, spec: SimCLRSpec) -> None:
         super().__init__(encoder)

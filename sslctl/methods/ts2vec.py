@@ -11,38 +11,13 @@ official code's `torch.optim.swa_utils.AveragedModel`), initial weights included
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 import torch.nn.functional as F
-from pydantic import Field
 
 from sslctl.encoders.series_base import TimestepEncoder
 from sslctl.errors import UserError
-from sslctl.methods import METHODS
 from sslctl.methods.base import Method, copy_frozen
-from sslctl.modalities.base import ViewPlan
-from sslctl.specs import Strict
-
-
-class TS2VecSpec(Strict):
-    name: Literal["ts2vec"] = Field(
-        description="TS2Vec hierarchical contrastive learning (Yue et al. 2022); series only."
-    )
-    alpha: float = Field(
-        0.5, ge=0, le=1, description="Weight of the instance-wise term (1 - alpha: temporal)."
-    )
-    temporal_unit: int = Field(
-        0, ge=0, le=64, description="Pyramid level from which the temporal term is added."
-    )
-    keep_prob: float = Field(
-        0.5, gt=0, le=1, description="Chance a projected timestamp is kept (binomial masking)."
-    )
-    average_weights: bool = Field(
-        True,
-        description="Keep the equal-weight average of all iterates (the official code's "
-        "AveragedModel); false: the last iterate.",
-    )
+from sslctl.specs.methods.ts2vec import TS2VecSpec
 
 
 def paired_contrast(z: torch.Tensor) -> torch.Tensor:
@@ -95,10 +70,8 @@ def hierarchical_contrastive_loss(
     return loss / depth
 
 
-@METHODS.register("ts2vec")
 class TS2Vec(Method):
     Spec = TS2VecSpec
-    view_plan = ViewPlan(kind="overlapping-crops")
 
     def __init__(self, encoder, spec: TS2VecSpec) -> None:
         super().__init__(encoder)

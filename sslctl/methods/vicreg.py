@@ -3,29 +3,14 @@ with the variance and covariance statistics taken over the global batch."""
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 import torch.nn.functional as F
-from pydantic import Field
 
 from sslctl.collectives import gather_with_grad
-from sslctl.methods import METHODS
 from sslctl.methods.barlow import off_diagonal
-from sslctl.methods.base import HeadSpec, Method, mlp
-from sslctl.methods.sigreg import SIGRegOption, add_sigreg
-from sslctl.modalities.base import ViewPlan
-
-
-class VICRegSpec(HeadSpec, SIGRegOption):
-    name: Literal["vicreg"] = Field(description="VICReg (Bardes et al. 2022).")
-    proj_hidden: int = Field(
-        2048, gt=0, le=65536, description="Expander hidden width (paper: 8192)."
-    )
-    proj_dim: int = Field(2048, gt=0, le=65536, description="Expander output width (paper: 8192).")
-    sim_coeff: float = Field(25.0, ge=0, le=1000, description="Invariance (MSE) weight.")
-    std_coeff: float = Field(25.0, ge=0, le=1000, description="Variance hinge weight.")
-    cov_coeff: float = Field(1.0, ge=0, le=1000, description="Covariance weight.")
+from sslctl.methods.base import Method, mlp
+from sslctl.methods.sigreg import add_sigreg
+from sslctl.specs.methods.vicreg import VICRegSpec
 
 
 def _variance(z: torch.Tensor) -> torch.Tensor:
@@ -47,10 +32,8 @@ def vicreg_terms(z1: torch.Tensor, z2: torch.Tensor) -> tuple[torch.Tensor, ...]
     return invariance, variance, covariance
 
 
-@METHODS.register("vicreg")
 class VICReg(Method):
     Spec = VICRegSpec
-    view_plan = ViewPlan(kind="asymmetric")
 
     def __init__(self, encoder, spec: VICRegSpec) -> None:
         super().__init__(encoder)

@@ -1,5 +1,5 @@
 """Modality registry: `data.modality` -> its data spec, registered in the modality's folder
-(sslctl/modalities/NAME/spec.py, pydantic only), whose `modality_class` ("module:Class") names
+(sslctl/modalities/NAME/spec.py, pydantic only), whose `code` ("module:Class") names
 the class that reads, augments and exports that kind.
 
 That class's module is imported only when the modality is used, so an image job never loads
@@ -10,7 +10,6 @@ modality is one folder; plugins add theirs through the `sslctl.modalities` entry
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from sslctl.errors import UserError
@@ -20,16 +19,11 @@ if TYPE_CHECKING:
     from sslctl.modalities.base import Modality
 
 MODALITIES: Registry[Any] = Registry(
-    "modality",
-    "sslctl.modalities",
-    "sslctl.modalities",
-    first=("image", "audio", "timeseries", "graph"),
-    folders=True,
+    "modality", "sslctl.modalities", "sslctl.modalities", folders=True
 )
 
 
 def get_modality(name: str) -> type[Modality]:
     if name not in MODALITIES:
         raise UserError(f"modality: unknown {name!r}; use one of {', '.join(MODALITIES.names())}")
-    module, cls = MODALITIES.get(name).modality_class.split(":")
-    return getattr(import_module(module), cls)
+    return MODALITIES.load(name)

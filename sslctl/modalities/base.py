@@ -15,6 +15,7 @@ from sslctl.errors import UserError
 from sslctl.modalities.token_masks import Masking
 from sslctl.sources.files import FileSource
 from sslctl.sources.stream import Decoder, FileSamples, StreamSettings
+from sslctl.views import ViewPlan
 
 
 @dataclass
@@ -46,66 +47,6 @@ class Samples:
         if self.files is None:
             return [str(int(r)) for r in rows]
         return [self.files.name(int(r)) for r in rows]
-
-
-# What views are, whoever asks for them: a method names one kind, a modality declares the kinds
-# it makes (`view_kinds`: kind -> its own preset). Neither knows the other's names.
-VIEW_KINDS: dict[str, str] = {
-    "contrastive": "views of one strong augmentation, as in SimCLR",
-    "asymmetric": "strong views, one blurred and one solarised, as in BYOL",
-    "multi-crop": "asymmetric global views plus small local crops, as in DINO",
-    "masked": "lightly augmented views for a method that masks them itself, as in MAE",
-    "overlapping-crops": "two crops of one series that overlap in time, as in TS2Vec",
-    "graph-perturbation": "one random graph perturbation per view, as in GraphCL",
-    "context-targets": "one lightly augmented view whose patch tokens split into a context "
-    "and target blocks, as in I-JEPA",
-}
-
-
-@dataclass(frozen=True)
-class ViewPlan:
-    """Which views a method wants: how many global and local (multi-crop) views, the local
-    crops' size, and their kind (a key of VIEW_KINDS)."""
-
-    n_global: int = 2
-    n_local: int = 0
-    local_size_ratio: float = 96 / 224
-    kind: str = "contrastive"
-
-    def __post_init__(self) -> None:
-        if self.kind not in VIEW_KINDS:
-            raise ValueError(f"view kind {self.kind!r}; known: {', '.join(VIEW_KINDS)}")
-
-
-def view_kind_refusal(method: str, kind: str, modality: str, makes: Iterable[str]) -> str | None:
-    """The one line refusing a method whose views a modality does not make, or None."""
-    makes = list(makes)
-    if kind in makes:
-        return None
-    return (
-        f"method {method} needs {kind} views ({VIEW_KINDS[kind]}), which modality {modality} "
-        f"does not make; it makes {', '.join(makes)}"
-    )
-
-
-def preset_refusal(
-    kind: str, preset: str | None, kind_presets: dict[str, tuple[str, ...]]
-) -> str | None:
-    """The one line refusing a recipe's preset that contradicts the method's view kind, or
-    None. The kind chooses how views are built; a preset only tunes that builder, so a kind
-    that only some presets serve refuses the others, and such a preset serves only its kinds."""
-    if preset is None:
-        return None
-    allowed = kind_presets.get(kind)
-    if allowed is not None and preset not in allowed:
-        return (
-            f"{preset} cannot make the {kind} views the method needs ({VIEW_KINDS[kind]}); "
-            f"use {' or '.join(allowed)}, or leave it unset"
-        )
-    serves = [other for other, presets in kind_presets.items() if preset in presets]
-    if serves and kind not in serves:
-        return f"{preset} makes only {' and '.join(serves)} views; the method needs {kind} views"
-    return None
 
 
 class Views(list):
@@ -161,15 +102,15 @@ def own_backbone(spec: Any, modality: str, input_spec: dict[str, Any], data_kind
     """Build one of sslctl's own backbones (the encoder registry) for a modality's input: a
     name registered for another modality and constructor keywords it rejects are errors
     naming the recipe field; `spec.weights` (a local file) is loaded."""
-    from sslctl.encoders import ENCODERS, own_encoders
     from sslctl.encoders.timm_encoder import load_weights
+    from sslctl.specs.encoders import ENCODERS, own_encoders
 
     if spec.name not in ENCODERS or ENCODERS.get(spec.name).modality != modality:
         names = own_encoders(modality)
         use = f"one of {', '.join(names)}" if names else "a timm model"
         raise UserError(f"encoder.name: {spec.name} does not take {data_kind}; use {use}")
     try:
-        backbone = ENCODERS.get(spec.name).build(input_spec, spec.kwargs)
+        backbone = ENCODERS.load(spec.name)(input_spec, spec.kwargs)
     except TypeError as exc:
         raise UserError(f"encoder.kwargs: {exc}") from None
     if spec.weights:

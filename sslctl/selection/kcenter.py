@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import torch
 
-from sslctl.selection import STRATEGIES, Strategy
-
 
 @torch.inference_mode()
 def kcenter_greedy(pool: torch.Tensor, budget: int, seed: int = 0) -> torch.Tensor:
@@ -22,6 +20,6 @@ def kcenter_greedy(pool: torch.Tensor, budget: int, seed: int = 0) -> torch.Tens
     return chosen
 
 
-STRATEGIES.register("kcenter")(
-    Strategy(lambda pool, budget, seed, target: kcenter_greedy(pool, budget, seed).cpu())
-)
+def select(pool: torch.Tensor, budget: int, seed: int, target: torch.Tensor | None) -> torch.Tensor:
+    """The registry's entry point (sslctl/specs/strategies/kcenter.py)."""
+    return kcenter_greedy(pool, budget, seed).cpu()

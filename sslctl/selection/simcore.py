@@ -7,8 +7,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from sslctl.selection import STRATEGIES, Strategy
-
 
 @torch.inference_mode()
 def simcore(pool: torch.Tensor, target: torch.Tensor, budget: int) -> torch.Tensor:
@@ -30,6 +28,6 @@ def simcore(pool: torch.Tensor, target: torch.Tensor, budget: int) -> torch.Tens
     return torch.tensor(chosen)
 
 
-STRATEGIES.register("simcore")(
-    Strategy(lambda pool, budget, seed, target: simcore(pool.cpu(), target.cpu(), budget), True)
-)
+def select(pool: torch.Tensor, budget: int, seed: int, target: torch.Tensor | None) -> torch.Tensor:
+    """The registry's entry point (sslctl/specs/strategies/simcore.py)."""
+    return simcore(pool.cpu(), target.cpu(), budget)

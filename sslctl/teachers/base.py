@@ -7,16 +7,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 import torch
 
 from sslctl.encoders.base import Encoder, Features
 from sslctl.errors import UserError
-from sslctl.specs import Strict
 
 if TYPE_CHECKING:
     from sslctl.modalities.base import Modality
+    from sslctl.specs.teachers.base import TeacherSpec
 
 
 class Teacher(ABC):
@@ -84,19 +84,30 @@ class LoadedTeacher:
     modality: Modality
 
 
-class TeacherSpec(Strict):
-    """A teacher kind's recipe section; `kind` is its one required key."""
+class TeacherKind(ABC):
+    """What loads one teacher kind's recipe section (`spec`, declared in
+    sslctl/specs/teachers/): `teacher_kind(spec)` imports it only when distill runs."""
 
-    kind: ClassVar[str]
+    def __init__(self, spec: TeacherSpec) -> None:
+        self.spec = spec
 
     @abstractmethod
     def load(self, modality: Modality, seed: int) -> LoadedTeacher:
         """The teacher, refusing (UserError naming the field) one whose input the data's views
         cannot be: the distill job calls this before it writes anything."""
 
-    def init_student(self, student: Encoder, spec: object, teacher: Teacher, where: str) -> None:
+    def init_student(  # noqa: B027 - an optional hook; most kinds leave a student as built
+        self, student: Encoder, spec: object, teacher: Teacher, where: str
+    ) -> None:
         """Set a fresh student's weights where the kind asks it (Random Teachers: a copy of
         the teacher); `where` names the student's recipe field for errors."""
+
+
+def teacher_kind(spec: TeacherSpec) -> TeacherKind:
+    """The loader of a recipe's `teacher` section, by the code its kind declares."""
+    from sslctl.specs.teachers import TEACHERS
+
+    return TEACHERS.load(spec.kind)(spec)
 
 
 def require_image_geometry(

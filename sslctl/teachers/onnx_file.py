@@ -11,13 +11,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from pydantic import Field
 
 from sslctl.encoders.base import Features
 from sslctl.errors import UserError, first_line
-from sslctl.specs import Location
-from sslctl.teachers import TEACHERS
-from sslctl.teachers.base import LoadedTeacher, Teacher, TeacherSpec, require_image_geometry
+from sslctl.teachers.base import LoadedTeacher, Teacher, TeacherKind, require_image_geometry
 
 if TYPE_CHECKING:
     from sslctl.modalities.base import Modality
@@ -46,29 +43,13 @@ class OnnxTeacher(Teacher):
         return Features(torch.from_numpy(np.asarray(out, dtype=np.float32)).to(x.device))
 
 
-@TEACHERS.register("onnx")
-class OnnxTeacherSpec(TeacherSpec):
-    kind = "onnx"
-    onnx: Location = Field(description="ONNX model file; its first output is the embedding.")
-    channels: int | None = Field(
-        None,
-        ge=1,
-        le=16,
-        description="Image channels it takes, when the file has no sslctl "
-        "metadata; must be data.channels.",
-    )
-    image_size: int | None = Field(
-        None,
-        gt=0,
-        le=4096,
-        description="Image side it takes, when the file has no sslctl "
-        "metadata; must be data.image_size.",
-    )
+class OnnxTeacherKind(TeacherKind):
+    """Loads a `teacher: {onnx: ...}` section (OnnxTeacherSpec)."""
 
     def load(self, modality: Modality, seed: int) -> LoadedTeacher:
         import onnxruntime as ort
 
-        path = Path(self.onnx)
+        path = Path(self.spec.onnx)
         if not path.is_file():
             raise UserError(f"teacher.onnx: file not found: {path}")
         try:
@@ -112,8 +93,8 @@ class OnnxTeacherSpec(TeacherSpec):
             if kind == "image":
                 channels, size = recorded.get("channels"), recorded.get("image_size")
                 require_image_geometry(modality, "teacher.onnx", channels, size)
-        elif self.channels is not None or self.image_size is not None:
-            require_image_geometry(modality, "teacher", self.channels, self.image_size)
+        elif self.spec.channels is not None or self.spec.image_size is not None:
+            require_image_geometry(modality, "teacher", self.spec.channels, self.spec.image_size)
 
     @staticmethod
     def _check_shape(session, example: tuple[int, ...], path: Path) -> None:

@@ -5,16 +5,13 @@ the student as a copy of the teacher's weights, `random` from its own init."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import torch
-from pydantic import Field
 
-from sslctl.encoders.spec import EncoderSpec
 from sslctl.errors import UserError
-from sslctl.specs import Strict
-from sslctl.teachers import TEACHERS
-from sslctl.teachers.base import EncoderTeacher, LoadedTeacher, Teacher, TeacherSpec
+from sslctl.specs.encoder import EncoderSpec
+from sslctl.teachers.base import EncoderTeacher, LoadedTeacher, Teacher, TeacherKind
 
 if TYPE_CHECKING:
     from sslctl.encoders.base import Encoder
@@ -23,39 +20,28 @@ if TYPE_CHECKING:
 TEACHER_SEED_OFFSET = 7919  # the teacher's init stream: the recipe seed plus this
 
 
-class RandomTeacherSection(Strict):
-    encoder: EncoderSpec = Field(description="The teacher's architecture, randomly initialised.")
-    student_init: Literal["teacher", "random"] = Field(
-        "teacher",
-        description="teacher: the student starts as a copy of the teacher (the paper's "
-        "default; same encoder needed); random: from its own random init.",
-    )
-
-
-@TEACHERS.register("random")
-class RandomTeacherSpec(TeacherSpec):
-    kind = "random"
-    random: RandomTeacherSection = Field(description="A random, frozen teacher.")
+class RandomTeacherKind(TeacherKind):
+    """Loads a `teacher: {random: ...}` section (RandomTeacherSpec)."""
 
     def load(self, modality: Modality, seed: int) -> LoadedTeacher:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed + TEACHER_SEED_OFFSET)
             encoder = modality.build_encoder(
-                self.random.encoder.model_copy(update={"weights": None})
+                self.spec.random.encoder.model_copy(update={"weights": None})
             )
         return LoadedTeacher(EncoderTeacher(encoder), modality)
 
     def init_student(
         self, student: Encoder, spec: EncoderSpec, teacher: Teacher, where: str
     ) -> None:
-        if self.random.student_init == "random":
+        if self.spec.random.student_init == "random":
             return
-        if spec.model_dump(exclude={"weights"}) != self.random.encoder.model_dump(
+        if spec.model_dump(exclude={"weights"}) != self.spec.random.encoder.model_dump(
             exclude={"weights"}
         ):
             raise UserError(
                 f"{where}: student_init teacher copies the teacher's weights, so the student "
-                f"must be the teacher's encoder ({self.random.encoder.name}); or set "
+                f"must be the teacher's encoder ({self.spec.random.encoder.name}); or set "
                 "teacher.random.student_init: random"
             )
         assert isinstance(teacher, EncoderTeacher)

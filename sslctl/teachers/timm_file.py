@@ -7,17 +7,13 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING, Annotated, Any, Literal
-
-from pydantic import Field, field_validator
+from typing import TYPE_CHECKING
 
 from sslctl.errors import UserError
-from sslctl.specs import Location
-from sslctl.teachers import TEACHERS
 from sslctl.teachers.base import (
     EncoderTeacher,
     LoadedTeacher,
-    TeacherSpec,
+    TeacherKind,
     require_image_geometry,
 )
 
@@ -25,51 +21,8 @@ if TYPE_CHECKING:
     from sslctl.modalities.base import Modality
 
 
-@TEACHERS.register("timm")
-class TimmTeacherSpec(TeacherSpec):
-    kind = "timm"
-    timm: str = Field(description="timm model name (e.g. vit_small_patch14_dinov2, resnet50).")
-    weights: Location = Field(
-        description="The model's weights: .safetensors, or a .pt/.pth state dict, keys in "
-        "timm's layout (a timm model repository's model.safetensors loads as it is)."
-    )
-    image_size: int | None = Field(
-        None, gt=0, le=4096, description="Image side it takes; must be data.image_size."
-    )
-    channels: int | None = Field(
-        None, ge=1, le=16, description="Input channels it takes; must be data.channels."
-    )
-    mean: list[Annotated[float, Field(ge=-1000, le=1000)]] | None = Field(
-        None,
-        min_length=1,
-        max_length=16,
-        description="Per-channel input mean; default: the "
-        "file's sslctl metadata, else timm's for the model.",
-    )
-    std: list[Annotated[float, Field(gt=0, le=1000)]] | None = Field(
-        None, min_length=1, max_length=16, description="Per-channel input std (as mean)."
-    )
-    pool: Literal["default", "cls", "mean"] = Field(
-        "default",
-        description="Pooled embedding: the model's own head-less features (default), the "
-        "class token (ViTs) or the mean of its tokens.",
-    )
-    kwargs: dict[str, Any] = Field(
-        default_factory=dict, description="timm architecture keywords, as encoder.kwargs."
-    )
-
-    @field_validator("timm")
-    @classmethod
-    def _known(cls, name: str) -> str:
-        import timm
-
-        from sslctl.errors import suggest
-
-        if not timm.is_model(name):
-            raise ValueError(
-                f"unknown timm model '{name}'; close matches: {suggest(name, timm.list_models())}"
-            )
-        return name
+class TimmTeacherKind(TeacherKind):
+    """Loads a `teacher: {timm: ...}` section (TimmTeacherSpec)."""
 
     def load(self, modality: Modality, seed: int) -> LoadedTeacher:
         from pathlib import Path
@@ -82,19 +35,19 @@ class TimmTeacherSpec(TeacherSpec):
         )
         from sslctl.io.weights import read_state_dict
 
-        require_image_geometry(modality, "teacher", self.channels, self.image_size)
+        require_image_geometry(modality, "teacher", self.spec.channels, self.spec.image_size)
         channels, size = modality.input_spec["channels"], modality.input_spec["image_size"]
-        file = Path(self.weights)
+        file = Path(self.spec.weights)
         state, meta = read_state_dict(file, "teacher.weights")
-        backbone = create_timm_backbone(self.timm, channels, size, self.kwargs, "teacher")
+        backbone = create_timm_backbone(self.spec.timm, channels, size, self.spec.kwargs, "teacher")
         load_timm_state(backbone, state, file, "teacher.weights")
         mean, std = self._stats(meta, backbone.pretrained_cfg, channels)
         encoder = TimmEncoder(Normalize(mean, std), backbone)
-        if self.pool != "default" and not encoder.gives_tokens:
-            raise UserError(f"teacher.pool: {self.timm} gives no token map to pool")
-        if self.pool == "cls" and int(getattr(backbone, "num_prefix_tokens", 0)) == 0:
-            raise UserError(f"teacher.pool: {self.timm} has no class token; use mean")
-        return LoadedTeacher(EncoderTeacher(encoder, self.pool), modality)
+        if self.spec.pool != "default" and not encoder.gives_tokens:
+            raise UserError(f"teacher.pool: {self.spec.timm} gives no token map to pool")
+        if self.spec.pool == "cls" and int(getattr(backbone, "num_prefix_tokens", 0)) == 0:
+            raise UserError(f"teacher.pool: {self.spec.timm} has no class token; use mean")
+        return LoadedTeacher(EncoderTeacher(encoder, self.spec.pool), modality)
 
     def _stats(
         self, meta: dict[str, str], cfg: dict, channels: int
@@ -102,8 +55,8 @@ class TimmTeacherSpec(TeacherSpec):
         """Input statistics: the recipe's, else those `sslctl export --format timm` recorded
         in the file, else timm's defaults for the model when they fit the channels."""
         recorded = {k: _floats(meta.get(k)) for k in ("mean", "std")}
-        mean = self.mean or recorded["mean"] or list(cfg.get("mean", ()))
-        std = self.std or recorded["std"] or list(cfg.get("std", ()))
+        mean = self.spec.mean or recorded["mean"] or list(cfg.get("mean", ()))
+        std = self.spec.std or recorded["std"] or list(cfg.get("std", ()))
         if len(mean) != channels or len(std) != channels:
             raise UserError(
                 f"teacher.mean: give the teacher's per-channel mean and std for its {channels} "

@@ -8,10 +8,10 @@ import pytest
 import timm
 import torch
 
-from sslctl.encoders.spec import EncoderSpec
 from sslctl.errors import UserError
 from sslctl.io.weights import save_weights
 from sslctl.modalities.image.modality import ImageModality
+from sslctl.specs.encoder import EncoderSpec
 
 SPEC = {"modality": "image", "channels": 3, "image_size": 16, "mean": [0.5] * 3, "std": [0.25] * 3}
 

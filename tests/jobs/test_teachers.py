@@ -12,7 +12,8 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from sslctl.modalities.image.modality import ImageModality
-from sslctl.teachers.timm_file import TimmTeacherSpec
+from sslctl.specs.teachers.timm_file import TimmTeacherSpec
+from sslctl.teachers.base import teacher_kind
 from tests.conftest import cli, one_line_exit_2, small_recipe
 
 VIT = {"name": "vit_tiny_patch16_224", "kwargs": {"patch_size": 4}}
@@ -107,7 +108,7 @@ def test_a_downloaded_timm_vit_file_loads_as_a_teacher(tmp_path):
     )  # fmt: skip
     input_spec = {"modality": "image", "channels": 3, "image_size": 16, "mean": [0.0] * 3,
                   "std": [1.0] * 3}  # fmt: skip
-    teacher = spec.load(ImageModality(input_spec), seed=0).teacher
+    teacher = teacher_kind(spec).load(ImageModality(input_spec), seed=0).teacher
     x = torch.rand(2, 3, 16, 16)
     out = teacher(x)
     with torch.inference_mode():

@@ -20,17 +20,23 @@ ROOT = Path(sslctl.__file__).parent
 # Low to high: (layer, module names). A name ending in "." covers every module under it; the
 # longest match decides, so a registry package's __init__ sits below the units it registers.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("specs", ("sslctl", "sslctl.errors", "sslctl.specs")),
-    ("io", ("sslctl.io", "sslctl.io.", "sslctl.cache", "sslctl.optional", "sslctl.collectives")),
+    ("specs", ("sslctl", "sslctl.errors", "sslctl.specs", "sslctl.views")),
     (
-        "registries",
+        "io",
+        (
+            "sslctl.io",
+            "sslctl.io.",
+            "sslctl.cache",
+            "sslctl.optional",
+            "sslctl.collectives",
+            "sslctl.timm_names",
+        ),
+    ),
+    (
+        "registries",  # each kind's registry and its units' torch-free declarations
         (
             "sslctl.registry",
-            "sslctl.methods",
-            "sslctl.eval",
-            "sslctl.selection",
-            "sslctl.encoders",
-            "sslctl.teachers",
+            "sslctl.specs.",
             "sslctl.modalities",
             *(f"sslctl.modalities.{p.name}" for p in (ROOT / "modalities").iterdir() if p.is_dir()),
             *(  # a modality's recipe section and the preset table it names
@@ -40,13 +46,25 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             ),
         ),
     ),
+    ("recipe", ("sslctl.recipe",)),
     ("sources", ("sslctl.sources.", "sslctl.sources", "sslctl.graphs")),
-    ("encoders and eval", ("sslctl.encoders.", "sslctl.eval.", "sslctl.selection.")),
+    (
+        "encoders and eval",
+        (
+            "sslctl.encoders",
+            "sslctl.encoders.",
+            "sslctl.eval",
+            "sslctl.eval.",
+            "sslctl.selection",
+            "sslctl.selection.",
+        ),
+    ),  # fmt: skip
     ("modalities", ("sslctl.modalities.",)),
-    ("methods", ("sslctl.methods.",)),
+    ("methods", ("sslctl.methods", "sslctl.methods.")),
     ("engine", ("sslctl.engine", "sslctl.engine.")),
-    # teacher kinds are recipe sections that also load their teacher (a run's among them)
-    ("run directory", ("sslctl.recipe", "sslctl.rundir", "sslctl.teachers.")),
+    ("run directory", ("sslctl.rundir",)),
+    # teacher kinds load their teacher, a run's among them (through the run directory)
+    ("teachers", ("sslctl.teachers", "sslctl.teachers.")),
     ("report figures and page", ("sslctl.report", "sslctl.report.")),
     ("jobs", ("sslctl.jobs", "sslctl.jobs.")),
     ("cli", ("sslctl.cli", "sslctl.cli_recipe", "sslctl.__main__")),
@@ -190,8 +208,13 @@ def test_registries_load_without_torch(tmp_path):
     code = (
         "import sys\n"
         "from sslctl.modalities import MODALITIES\n"
-        "from sslctl.methods import METHODS\n"
-        "import sslctl.eval, sslctl.selection, sslctl.encoders\n"
+        "from sslctl.specs.encoders import ENCODERS\n"
+        "from sslctl.specs.methods import METHODS\n"
+        "from sslctl.specs.probes import PROBES\n"
+        "from sslctl.specs.strategies import STRATEGIES\n"
+        "from sslctl.specs.teachers import TEACHERS\n"
+        "for registry in (ENCODERS, METHODS, PROBES, STRATEGIES, TEACHERS):\n"
+        "    assert registry.names()\n"
         "names = MODALITIES.names()[:4]\n"
         "print(names, 'torch' in sys.modules)\n"
     )
@@ -228,3 +251,16 @@ def test_a_planted_upward_import_is_found_at_run_time(tmp_path, monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "LAYERS", planted_layers)
     found = upward("planted_io", loaded & set(modules()))
     assert "planted_io (io) -> sslctl.engine.trainer (engine)" in found
+
+
+def test_the_loop_through_the_run_teacher_is_found_when_planted():
+    """recipe -> teacher declarations -> a run teacher's loader -> rundir -> recipe was once a
+    hidden cycle (the loader's import was lazy). With the declarations below the recipe and
+    the loaders above the run directory, a declaration reaching for the run directory, even
+    lazily, is an upward import."""
+    planted = "def load(path):\n    from sslctl.rundir import load_run\n    return load_run(path)\n"
+    found = upward("sslctl.specs.teachers.planted", imports_in(planted) & set(modules()))
+    assert found == ["sslctl.specs.teachers.planted (registries) -> sslctl.rundir (run directory)"]
+    assert (
+        layer_of("sslctl.recipe") < layer_of("sslctl.rundir") < layer_of("sslctl.teachers.run_dir")
+    )

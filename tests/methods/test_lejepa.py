@@ -106,15 +106,15 @@ def test_sigreg_option_adds_its_weighted_statistic_to_a_joint_embedding_loss(nam
     """`method.sigreg: w` adds w x SIGReg of both views' projections; at 0 the loss is as it
     was and no random number is drawn (runs without the option are unchanged)."""
     from sslctl.encoders.base import Encoder
-    from sslctl.methods import METHODS
     from sslctl.methods.sigreg import sigreg as statistic
     from sslctl.modalities.base import Views
+    from sslctl.specs.methods import METHODS
 
     torch.manual_seed(0)
     backbone = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 10))
-    cls = METHODS.get(name)
+    spec, cls = METHODS.get(name), METHODS.load(name)
     small = {"proj_hidden": 16, "proj_dim": 8}
-    method = cls(Encoder(torch.nn.Identity(), backbone, 10), cls.Spec(name=name, **small))
+    method = cls(Encoder(torch.nn.Identity(), backbone, 10), spec(name=name, **small))
     views = Views([torch.randn(6, 12), torch.randn(6, 12)], 2, torch.cat)
     state = torch.get_rng_state()
     plain, terms = method(views)

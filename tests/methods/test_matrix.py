@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
-from sslctl.methods import METHODS
+from sslctl.specs.methods import METHODS
 from tests.conftest import cli
 
 # small settings for the built-in methods; a method not listed runs with its defaults

@@ -22,8 +22,8 @@ from sslctl.modalities.audio.modality import AudioModality, crop
 from sslctl.modalities.audio.presets import AudioViewParams
 from sslctl.modalities.audio.read import load_audio
 from sslctl.modalities.audio.spec import AudioAugSpec, AudioDataSpec
-from sslctl.modalities.base import ViewPlan
 from sslctl.sources.stream import StreamSettings
+from sslctl.views import ViewPlan
 from tests.conftest import cli, one_line_exit_2, small_recipe
 
 RATE = 8000

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import torch
 
-from sslctl.modalities.base import ViewPlan
 from sslctl.modalities.image.augment import augment, gaussian_blur, resized_crop_flip
 from sslctl.modalities.image.modality import ImageModality
 from sslctl.modalities.image.presets import PRESETS
+from sslctl.views import ViewPlan
 
 SPEC = {"modality": "image", "channels": 3, "image_size": 32, "mean": [0.5] * 3, "std": [0.25] * 3}
 

@@ -28,8 +28,8 @@ def test_a_plugin_method_and_strategy_show_up_and_run(with_plugin, tmp_path):
     schema = json.loads(cli_process("recipe", "schema", check=True).stdout)
     assert "SimSiamSpec" in schema["$defs"]
     units = cli_process("recipe", "list", "--units", check=True).stdout
-    assert "method\tsimsiam\tsslctl_demo_plugin.simsiam" in units
-    assert "strategy\tkmeanspp\tsslctl_demo_plugin.kmeanspp" in units
+    assert "method\tsimsiam\tsslctl_demo_plugin.simsiam:SimSiam" in units
+    assert "strategy\tkmeanspp\tsslctl_demo_plugin.kmeanspp:select" in units
     assert "kmeanspp" in cli_process("coreset", "--help", check=True).stdout
 
     x = np.random.default_rng(0).random((40, 16, 16)).astype(np.float32)
@@ -63,6 +63,6 @@ def test_an_unknown_method_lists_the_plugin_one(with_plugin, tmp_path):
 
 
 def test_without_the_plugin_its_method_is_unknown():
-    from sslctl.methods import METHODS
+    from sslctl.specs.methods import METHODS
 
     assert "simsiam" not in METHODS and "simclr" in METHODS

@@ -13,7 +13,6 @@ from typing import Any
 
 import torch
 
-from sslctl.encoders import ENCODERS
 from sslctl.encoders.base import Encoder
 from sslctl.encoders.timm_encoder import TimmEncoder, create_timm_backbone, load_weights
 from sslctl.errors import UserError
@@ -26,7 +25,6 @@ from sslctl.modalities.audio.spec import AudioAugSpec, AudioDataSpec
 from sslctl.modalities.base import (
     Modality,
     Samples,
-    ViewPlan,
     Views,
     own_backbone,
     require_teacher_input,
@@ -34,6 +32,8 @@ from sslctl.modalities.base import (
 from sslctl.modalities.token_masks import BlockMasking
 from sslctl.sources.stream import FileSamples, StreamSettings, decode_all, resolve_workers
 from sslctl.specs import EncoderSpec
+from sslctl.specs.encoders import ENCODERS
+from sslctl.views import ViewPlan
 
 STATS_CLIPS = 2000  # clips in memory the normalisation statistics are estimated on
 STATS_STREAMED = 512  # the same for a streamed source, where each clip is a file to decode
@@ -57,14 +57,7 @@ class AudioModality(Modality):
     Only the training instance (`for_training`) crops at random."""
 
     export_axes = {0: "batch"}
-    # BYOL-A and the others share one augmentation; MAE-style methods get the lighter one
-    view_kinds = {
-        "contrastive": "default",
-        "asymmetric": "default",
-        "multi-crop": "default",
-        "masked": "mae",
-        "context-targets": "jepa",
-    }
+    view_kinds = AudioDataSpec.view_kinds
     presets = PRESETS
     # time-frequency blocks: I-JEPA's multi-block masking on the (mel, frame) patch grid, each
     # target block spanning every mel band (a stretch of time), as a block of only some bands

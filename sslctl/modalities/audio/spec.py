@@ -59,10 +59,19 @@ class AudioAugSpec(Strict):
 
 @MODALITIES.register("audio")
 class AudioDataSpec(StreamSpec):
-    modality_class: ClassVar[str] = "sslctl.modalities.audio.modality:AudioModality"
+    order: ClassVar[int] = 20
+    code: ClassVar[str] = "sslctl.modalities.audio.modality:AudioModality"
     builtin: ClassVar[str | None] = "sslctl.modalities.audio.builtin"
     file_suffixes: ClassVar[frozenset[str]] = AUDIO_SUFFIXES
     packer: ClassVar[str | None] = "sslctl.modalities.audio.read:pack_arrays"
+    # BYOL-A and the others share one augmentation; MAE-style methods get the lighter one
+    view_kinds: ClassVar[dict[str, str]] = {
+        "contrastive": "default",
+        "asymmetric": "default",
+        "multi-crop": "default",
+        "masked": "mae",
+        "context-targets": "jepa",
+    }
     modality: Literal["audio"] = Field(description="Data modality.")
     train: Location = Field(
         description="Training audio: folder of wav/flac/ogg (optional class subfolders), list "

@@ -22,7 +22,6 @@ from sslctl.graphs import GraphBatch, GraphSet, NodeSet, concat_batches
 from sslctl.modalities.base import (
     Modality,
     Samples,
-    ViewPlan,
     Views,
     own_backbone,
     preset_for,
@@ -33,6 +32,7 @@ from sslctl.modalities.graph.presets import PRESETS, GraphViewParams
 from sslctl.modalities.graph.read import load_graphs, symmetrize
 from sslctl.modalities.graph.spec import GraphAugSpec, GraphDataSpec
 from sslctl.specs import EncoderSpec
+from sslctl.views import ViewPlan
 
 LOCAL_SUBGRAPH = 0.3  # share of each graph's nodes a local (multi-crop) view keeps
 
@@ -59,14 +59,7 @@ def _random_graphs(sizes: list[int], features: int, gen: torch.Generator) -> Gra
 class GraphModality(Modality):
     """Built from a data spec for training, or from encoder.json's input spec for a saved run."""
 
-    # "level": the preset named after the data's level (graph or node)
-    view_kinds = {
-        "contrastive": "level",
-        "asymmetric": "level",
-        "multi-crop": "level",
-        "masked": "none",
-        "graph-perturbation": "graphcl",
-    }
+    view_kinds = GraphDataSpec.view_kinds
     presets = PRESETS
 
     def __init__(

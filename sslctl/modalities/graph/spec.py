@@ -48,8 +48,17 @@ class GraphAugSpec(Strict):
 
 @MODALITIES.register("graph")
 class GraphDataSpec(DataSpec):
-    modality_class: ClassVar[str] = "sslctl.modalities.graph.modality:GraphModality"
+    order: ClassVar[int] = 40
+    code: ClassVar[str] = "sslctl.modalities.graph.modality:GraphModality"
     builtin: ClassVar[str | None] = "sslctl.modalities.graph.builtin"
+    # "level": the preset named after the data's level (graph or node)
+    view_kinds: ClassVar[dict[str, str]] = {
+        "contrastive": "level",
+        "asymmetric": "level",
+        "multi-crop": "level",
+        "masked": "none",
+        "graph-perturbation": "graphcl",
+    }
     modality: Literal["graph"] = Field(description="Data modality.")
     train: Location = Field(
         description="Training graphs: .npz/.pt with x, edge_index [, y, ptr or batch, "

@@ -16,14 +16,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from sslctl.encoders import ENCODERS
 from sslctl.encoders.base import Encoder, Normalize
 from sslctl.encoders.timm_encoder import build_timm_encoder
 from sslctl.errors import UserError
 from sslctl.modalities.base import (
     Modality,
     Samples,
-    ViewPlan,
     Views,
     own_backbone,
     require_teacher_input,
@@ -37,6 +35,8 @@ from sslctl.modalities.image.spec import ImageAugSpec, ImageDataSpec
 from sslctl.modalities.token_masks import BlockMasking
 from sslctl.sources.stream import FileSamples, decode_all, resolve_workers
 from sslctl.specs import EncoderSpec
+from sslctl.specs.encoders import ENCODERS
+from sslctl.views import ViewPlan
 
 STATS_IMAGES = 512  # streamed sources: images the normalisation statistics are estimated on
 
@@ -49,13 +49,7 @@ class ImageModality(Modality):
     """Built from a data spec for training, or from encoder.json's input spec for a saved run."""
 
     export_axes = {0: "batch"}
-    view_kinds = {
-        "contrastive": "simclr",
-        "asymmetric": "byol",
-        "multi-crop": "dino",
-        "masked": "mae",
-        "context-targets": "ijepa",
-    }
+    view_kinds = ImageDataSpec.view_kinds
     presets = PRESETS
     token_masking = BlockMasking()  # I-JEPA's multi-block masking
     stream_settings = ImageStreamSettings

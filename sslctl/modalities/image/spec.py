@@ -37,10 +37,18 @@ class ImageAugSpec(Strict):
 
 @MODALITIES.register("image")
 class ImageDataSpec(StreamSpec):
-    modality_class: ClassVar[str] = "sslctl.modalities.image.modality:ImageModality"
+    order: ClassVar[int] = 10
+    code: ClassVar[str] = "sslctl.modalities.image.modality:ImageModality"
     builtin: ClassVar[str | None] = "sslctl.modalities.image.builtin"
     file_suffixes: ClassVar[frozenset[str]] = IMAGE_SUFFIXES
     packer: ClassVar[str | None] = "sslctl.modalities.image.read:pack_arrays"
+    view_kinds: ClassVar[dict[str, str]] = {
+        "contrastive": "simclr",
+        "asymmetric": "byol",
+        "multi-crop": "dino",
+        "masked": "mae",
+        "context-targets": "ijepa",
+    }
     modality: Literal["image"] = Field(description="Data modality.")
     train: Location = Field(
         description="Training data: folder (optional class subfolders), list file (.txt one "

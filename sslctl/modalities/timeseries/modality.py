@@ -20,7 +20,6 @@ from sslctl.errors import UserError
 from sslctl.modalities.base import (
     Modality,
     Samples,
-    ViewPlan,
     Views,
     own_backbone,
     require_teacher_input,
@@ -31,6 +30,7 @@ from sslctl.modalities.timeseries.read import load_series, split_long
 from sslctl.modalities.timeseries.spec import SeriesAugSpec, TimeSeriesDataSpec
 from sslctl.modalities.token_masks import SpanMasking
 from sslctl.specs import EncoderSpec
+from sslctl.views import ViewPlan
 
 LOCAL_CROP = (0.2, 0.5)  # DINO local views: windows of 20-50% of the series (globals: the preset's)
 
@@ -48,17 +48,10 @@ class TimeSeriesModality(Modality):
     """Built from a data spec for training, or from encoder.json's input spec for a saved run."""
 
     export_axes = {0: "batch", 2: "time"}
-    view_kinds = {
-        "contrastive": "default",
-        "asymmetric": "default",
-        "multi-crop": "default",
-        "masked": "masked",
-        "overlapping-crops": "ts2vec",
-        "context-targets": "masked",
-    }
+    view_kinds = TimeSeriesDataSpec.view_kinds
     presets = PRESETS
     token_masking = SpanMasking()  # ECG-JEPA's time spans, shared by every channel
-    kind_presets = {"overlapping-crops": ("ts2vec",)}
+    kind_presets = TimeSeriesDataSpec.kind_presets
 
     def __init__(
         self, input_spec: dict[str, Any], augment_spec: SeriesAugSpec | None = None

@@ -55,8 +55,18 @@ class SeriesAugSpec(Strict):
 
 @MODALITIES.register("timeseries")
 class TimeSeriesDataSpec(DataSpec):
-    modality_class: ClassVar[str] = "sslctl.modalities.timeseries.modality:TimeSeriesModality"
+    order: ClassVar[int] = 30
+    code: ClassVar[str] = "sslctl.modalities.timeseries.modality:TimeSeriesModality"
     builtin: ClassVar[str | None] = "sslctl.modalities.timeseries.builtin"
+    view_kinds: ClassVar[dict[str, str]] = {
+        "contrastive": "default",
+        "asymmetric": "default",
+        "multi-crop": "default",
+        "masked": "masked",
+        "overlapping-crops": "ts2vec",
+        "context-targets": "masked",
+    }
+    kind_presets: ClassVar[dict[str, tuple[str, ...]]] = {"overlapping-crops": ("ts2vec",)}
     modality: Literal["timeseries"] = Field(description="Data modality.")
     train: Location = Field(
         description="Training series: .npy/.npz with x (N, C, T) [and y], a UCR-layout "

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import torch
 
-from sslctl.selection import STRATEGIES, Strategy
-
 
 def kmeanspp(pool: torch.Tensor, budget: int, seed: int) -> torch.Tensor:
     pool = pool.float()
@@ -25,6 +23,5 @@ def kmeanspp(pool: torch.Tensor, budget: int, seed: int) -> torch.Tensor:
     return torch.cat(chosen)
 
 
-STRATEGIES.register("kmeanspp")(
-    Strategy(lambda pool, budget, seed, target: kmeanspp(pool, budget, seed))
-)
+def select(pool: torch.Tensor, budget: int, seed: int, target: torch.Tensor | None) -> torch.Tensor:
+    return kmeanspp(pool, budget, seed)

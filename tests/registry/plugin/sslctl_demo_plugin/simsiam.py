@@ -4,30 +4,19 @@ negatives and no momentum encoder."""
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 import torch.nn.functional as F
-from pydantic import Field
 
-from sslctl.methods import METHODS
-from sslctl.methods.base import HeadSpec, Method, mlp
-from sslctl.modalities.base import ViewPlan
-
-
-class SimSiamSpec(HeadSpec):
-    name: Literal["simsiam"] = Field(description="SimSiam (Chen & He 2021), from a plugin.")
-    pred_hidden: int = Field(512, gt=0, le=65536, description="Predictor bottleneck width.")
+from sslctl.methods.base import Method, mlp
+from sslctl_demo_plugin.simsiam_spec import SimSiamSpec
 
 
 def negative_cosine(p: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     return -F.cosine_similarity(p, z.detach(), dim=-1).mean()
 
 
-@METHODS.register("simsiam")
 class SimSiam(Method):
     Spec = SimSiamSpec
-    view_plan = ViewPlan(kind="contrastive")
 
     def __init__(self, encoder, spec: SimSiamSpec) -> None:
         super().__init__(encoder)

@@ -36,14 +36,22 @@ Scale = Annotated[tuple[Fraction, Fraction], AfterValidator(ordered)]
 
 class DataSpec(Strict):
     # A modality's `data` section. What the registry answers without importing the modality
-    # (doctor, pack, the CLI): the class that reads, augments and exports the data
-    # ("module:Class"), the module of its builtin sets (NAMES, source_checks; None: none),
-    # its file suffixes, and the function that writes its array sources as files for
-    # `sslctl pack` ("module:function"; None: nothing to pack).
-    modality_class: ClassVar[str]
+    # (doctor, pack, the CLI, recipe validation): the class that reads, augments and exports
+    # the data (`code`, "module:Class"), the module of its builtin sets (NAMES,
+    # source_checks; None: none), its file suffixes, the function that writes its array
+    # sources as files for `sslctl pack` ("module:function"; None: nothing to pack), the view
+    # kinds it makes (kind -> its own preset), the view kinds only some of its presets make
+    # (kind -> those presets), the libraries beyond sslctl's own requirements it imports
+    # (import name -> the requirement that installs it, for `sslctl doctor`), and where it
+    # stands among the modalities (`order`; plugins, which leave it, come last).
+    code: ClassVar[str]
     builtin: ClassVar[str | None] = None
     file_suffixes: ClassVar[frozenset[str]] = frozenset()
     packer: ClassVar[str | None] = None
+    view_kinds: ClassVar[dict[str, str]]
+    kind_presets: ClassVar[dict[str, tuple[str, ...]]] = {}
+    libraries: ClassVar[dict[str, str]] = {}
+    order: ClassVar[int]
 
 
 class StreamSpec(DataSpec):

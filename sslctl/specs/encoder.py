@@ -7,7 +7,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from sslctl import specs
-from sslctl.encoders import ENCODERS, known_encoder, suggest_encoders
+from sslctl.specs.encoders import ENCODERS, known_encoder, suggest_encoders
 
 
 def _encoder_names() -> str:
