@@ -18,16 +18,19 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from sslctl.cli_recipe import SetOpt, recipe_app
+from sslctl.cli_recipe import RecipeArg, SetOpt, recipe_app
+from sslctl.cli_text import UNITS_HINT, command
 from sslctl.errors import Interrupted, NonFiniteLoss, UserError, one_line
 from sslctl.modalities import MODALITIES
 from sslctl.specs.probes import DEFAULT_PROTOCOLS, PROBES
 from sslctl.specs.strategies import STRATEGIES
+from sslctl.specs.teachers import teacher_kinds
 
 app = typer.Typer(
     help="Self-supervised learning from the command line: pretrain an encoder on unlabeled "
     "data, probe it, distill it, pick coresets with it and export it.\n\n"
-    "Quick start: sslctl pretrain recipes/image/simclr.yaml && sslctl probe runs/simclr-digits",
+    "Quick start: sslctl pretrain recipes/image/simclr.yaml && sslctl probe runs/simclr-digits"
+    f"\n\n{UNITS_HINT}; every recipe field: sslctl recipe schema",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -59,6 +62,7 @@ class Format(StrEnum):
     timm = "timm"
 
 
+RunArg = Annotated[Path, typer.Argument(metavar="RUN", help="Run directory.")]
 DeviceOpt = Annotated[Device, typer.Option(help="Where to run; auto picks cuda when present.")]
 
 
@@ -86,15 +90,35 @@ def _train(
         from sslctl.jobs.pretrain import pretrain
 
         run_dir = pretrain(recipe, out, resume, device.value, quiet)
+    if not _main_process():  # under torchrun every rank runs this; one answer is printed
+        return
     runs = [run_dir / s.name for s in recipe.students] if recipe.students else [run_dir]
     if not quiet:
         print(f"run written to {', '.join(map(str, runs))}", file=sys.stderr)
+        print(_next_steps(runs[0]), file=sys.stderr)
     print("\n".join(map(str, runs)))
 
 
-@app.command()
+def _next_steps(run: Path) -> str:
+    """What to do with a finished run: judge it, ship it, or load its encoder in Python."""
+    return (
+        f"next: sslctl probe {run}  |  sslctl export {run} --format onnx  |  in Python: "
+        f"from sslctl.rundir import load_run; encoder = load_run({str(run)!r}).encoder"
+    )
+
+
+def _main_process() -> bool:
+    """Rank 0 of a torchrun job, or a process on its own (torchrun sets RANK)."""
+    return os.environ.get("RANK", "0") == "0"
+
+
+@command(
+    app,
+    "sslctl pretrain recipes/image/simclr.yaml --set train.epochs=2 --out runs/demo",
+    units=True,
+)
 def pretrain(
-    recipe: Annotated[Path, typer.Argument(help="Recipe YAML (see recipes/).")],
+    recipe: RecipeArg,
     out: Annotated[str | None, typer.Option(help="Run directory; default runs/<name>.")] = None,
     set_: SetOpt = None,
     resume: Annotated[bool, typer.Option(help="Continue from OUT/checkpoints/last.pt.")] = False,
@@ -108,13 +132,17 @@ def pretrain(
     _train(recipe, out, set_ or [], resume, device, quiet, distill=False)
 
 
-@app.command()
+@command(
+    app,
+    "sslctl distill recipes/image/fashion-mnist/distill.yaml --set teacher.run=runs/demo",
+    units=True,
+)
 def distill(
     recipe: Annotated[
         Path,
         typer.Argument(
-            help="Recipe with method distill and a teacher: run: DIR, timm: NAME + weights: "
-            "FILE, onnx: FILE, or random: {encoder: ...}."
+            metavar="RECIPE",
+            help=f"Recipe with method distill and a teacher ({teacher_kinds()}).",
         ),
     ],
     out: Annotated[str | None, typer.Option(help="Run directory; default runs/<name>.")] = None,
@@ -133,9 +161,9 @@ def distill(
     _train(recipe, out, set_ or [], resume, device, quiet, distill=True)
 
 
-@app.command()
+@command(app, "sslctl probe runs/demo --json")
 def probe(
-    run: Annotated[Path, typer.Argument(help="Run directory.")],
+    run: RunArg,
     data: Annotated[
         str | None,
         typer.Option(
@@ -189,9 +217,9 @@ def _shown(value: object) -> str:
     return str(value)
 
 
-@app.command()
+@command(app, "sslctl embed runs/demo --data builtin:digits:test --out emb.npz")
 def embed(
-    run: Annotated[Path, typer.Argument(help="Run directory.")],
+    run: RunArg,
     data: Annotated[
         str,
         typer.Option(help="Data source to embed (folder, list file, shards, .npz, builtin:NAME)."),
@@ -216,13 +244,14 @@ def embed(
     print(out)
 
 
-@app.command()
+@command(app, "sslctl coreset runs/demo --data builtin:digits:test --budget 5 --strategy kcenter")
 def coreset(
     run: Annotated[
         Path,
         typer.Argument(
+            metavar="RUN",
             help="Run directory whose encoder embeds --data, or an (N, D) .npy of pool "
-            "embeddings from `sslctl embed` (embed once, select many times)."
+            "embeddings from `sslctl embed` (embed once, select many times).",
         ),
     ],
     budget: Annotated[str, typer.Option(help="Count (e.g. 500) or fraction (e.g. 0.1).")],
@@ -264,16 +293,15 @@ def coreset(
         print(f"{len(picks)} picks -> {out}", file=sys.stderr)
 
 
-@app.command()
+@command(app, "sslctl export runs/demo --format onnx")
 def export(
-    run: Annotated[Path, typer.Argument(help="Run directory.")],
+    run: RunArg,
     format: Annotated[
         Format,
         typer.Option(
             "--format",
             help="onnx, safetensors (sslctl's encoder) or timm (the backbone in timm's key "
-            "layout, for timm.create_model(NAME, pretrained=True, "
-            "pretrained_cfg_overlay={'file': PATH}, num_classes=0)).",
+            "layout; the command prints the line that loads it).",
         ),
     ] = Format.onnx,
     out: Annotated[
@@ -294,6 +322,7 @@ def export(
     timm's own layout (input statistics in the file's metadata, read back by a distill
     `teacher: {timm: NAME, weights: FILE}`)."""
     from sslctl.jobs.export import export as run_export
+    from sslctl.jobs.export import loading_line
 
     path, diffs = run_export(run, format.value, out, check)
     if diffs is not None:
@@ -302,13 +331,19 @@ def export(
             f"(L2-normalised {diffs['max_abs_diff_l2_normalised']:.2e})",
             file=sys.stderr,
         )
+    print(f"load it: {loading_line(run, format.value, path)}", file=sys.stderr)
     print(path)
 
 
-@app.command()
+@command(app, "sslctl pack photos/ shards/ --shard-size 1000")
 def pack(
-    source: Annotated[str, typer.Argument(help="Folder, list file, .npz or builtin:NAME[:split].")],
-    out: Annotated[Path, typer.Argument(help="New folder for the shards and index.json.")],
+    source: Annotated[
+        str,
+        typer.Argument(metavar="SOURCE", help="Folder, list file, .npz or builtin:NAME[:split]."),
+    ],
+    out: Annotated[
+        Path, typer.Argument(metavar="OUT", help="New folder for the shards and index.json.")
+    ],
     modality: Annotated[
         ModalityName | None,
         typer.Option(
@@ -337,9 +372,11 @@ def pack(
     print(out)
 
 
-@app.command()
+@command(app, "sslctl report runs/simclr runs/byol --out compare/")
 def report(
-    runs: Annotated[list[Path], typer.Argument(help="Run directories; several are overlaid.")],
+    runs: Annotated[
+        list[Path], typer.Argument(metavar="RUN...", help="Run directories; several are overlaid.")
+    ],
     out: Annotated[
         Path | None,
         typer.Option(help="Folder to write; default RUN/report (needed with several runs)."),
@@ -364,7 +401,7 @@ def report(
     print(folder)
 
 
-@app.command()
+@command(app, "sslctl doctor --modality image")
 def doctor(
     modality: Annotated[
         list[ModalityName] | None,
@@ -452,8 +489,9 @@ def _run() -> None:
     except UserError as exc:
         _err(str(exc))
         sys.exit(2)
-    except Interrupted as exc:
-        _err(str(exc))
+    except Interrupted as exc:  # the user's own stop, with a checkpoint: not an error
+        if _main_process():
+            print(one_line(str(exc)), file=sys.stderr)
         sys.exit(130)
     except KeyboardInterrupt:  # before typer's own handling starts: as typer would return it
         code = 130
@@ -478,5 +516,5 @@ def _run() -> None:
     # One place prints "interrupted", wherever the Ctrl-C landed.
     if isinstance(code, int):
         if code == 130:
-            _err("interrupted")
+            print("interrupted", file=sys.stderr)
         sys.exit(code)

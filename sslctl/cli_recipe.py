@@ -10,18 +10,30 @@ from typing import Annotated
 
 import typer
 
-recipe_app = typer.Typer(help="Validate, show, list recipes and print their JSON Schema.")
+from sslctl.cli_text import command
+
+recipe_app = typer.Typer(
+    help="Validate, show, list recipes and print their JSON Schema.", no_args_is_help=True
+)
 
 RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"
 
+RecipeArg = Annotated[
+    Path, typer.Argument(metavar="RECIPE", help="Recipe YAML (ready ones: sslctl recipe list).")
+]
 SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override a recipe field: --set train.epochs=5 (repeatable)."),
 ]
 
 
-@recipe_app.command("validate")
-def recipe_validate(recipe: Path, set_: SetOpt = None):
+@command(
+    recipe_app,
+    "sslctl recipe validate recipes/image/simclr.yaml --set train.epochs=5",
+    "validate",
+    units=True,
+)
+def recipe_validate(recipe: RecipeArg, set_: SetOpt = None):
     """Check a recipe; exit 2 with one line per problem."""
     from sslctl.recipe import load_recipe
 
@@ -29,15 +41,20 @@ def recipe_validate(recipe: Path, set_: SetOpt = None):
     print(f"{recipe}: ok", file=sys.stderr)
 
 
-@recipe_app.command("show")
-def recipe_show(recipe: Path, set_: SetOpt = None):
+@command(
+    recipe_app,
+    "sslctl recipe show recipes/image/simclr.yaml --set method.temperature=0.1",
+    "show",
+    units=True,
+)
+def recipe_show(recipe: RecipeArg, set_: SetOpt = None):
     """Print the resolved recipe (defaults filled in, overrides applied) as YAML."""
     from sslctl.recipe import dump_recipe, load_recipe
 
     sys.stdout.write(dump_recipe(load_recipe(recipe, set_ or [])))
 
 
-@recipe_app.command("schema")
+@command(recipe_app, "sslctl recipe schema > recipe.schema.json", "schema", units=True)
 def recipe_schema():
     """Print the recipe JSON Schema (for editor completion and validation)."""
     from sslctl.recipe import Recipe
@@ -45,7 +62,7 @@ def recipe_schema():
     print(json.dumps(Recipe.model_json_schema(), indent=2))
 
 
-@recipe_app.command("list")
+@command(recipe_app, "sslctl recipe list --units | grep ^method", "list")
 def recipe_list(
     units: Annotated[
         bool,

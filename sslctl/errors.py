@@ -25,9 +25,15 @@ class NonFiniteLoss(Exception):
     """The loss became NaN or inf; nothing was saved over the last good checkpoint (exit code 1)."""
 
 
-def suggest(name: str, choices: list[str]) -> str:
+def suggest(name: str, choices: list[str], cutoff: float = 0.4) -> str:
     """Up to five close matches of a mistyped name, for an error line ("none" if nothing is)."""
-    return ", ".join(difflib.get_close_matches(name, choices, n=5, cutoff=0.4)) or "none"
+    return ", ".join(difflib.get_close_matches(name, choices, n=5, cutoff=cutoff)) or "none"
+
+
+def did_you_mean(name: str, choices: list[str]) -> str:
+    """ " (did you mean 'X'?)" for the one close match of a mistyped key or value, else ""."""
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 MAX_LINE = 400  # an error line's length: a crafted name or a list of 200,000 classes is cut

@@ -7,7 +7,6 @@ so each method and modality validates its own parameters; adding one is a class 
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -16,6 +15,8 @@ from pydantic import Discriminator, Field, Tag, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from sslctl.errors import UserError
+from sslctl.modalities import MODALITIES
+from sslctl.recipe_errors import describe
 from sslctl.specs import Location, OptimSpec, Strict, TrainSpec
 from sslctl.specs.encoder import EncoderSpec
 from sslctl.specs.probes import DEFAULT_PROTOCOLS, PROBES
@@ -27,8 +28,6 @@ from sslctl.views import preset_refusal, view_kind_refusal
 def _data_union():
     """The `data` section: a discriminated union (on `modality`) of every registered
     modality's data spec, each defined in its folder (sslctl/modalities/NAME/spec.py)."""
-    from sslctl.modalities import MODALITIES
-
     specs = tuple(spec for _, spec in MODALITIES.items())
     return Annotated[Union[specs], Field(discriminator="modality")], MODALITIES.names()  # noqa: UP007
 
@@ -197,58 +196,6 @@ def apply_overrides(tree: dict, overrides: list[str]) -> dict:
     return tree
 
 
-def short_repr(value: Any, limit: int = 60) -> str:
-    """What an error echoes of a value: its repr, cut (a YAML alias bomb expands to megabytes)."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-# How pydantic names a union's branch in an error's path (train.num_workers.int and
-# train.num_workers.literal['auto'] are one field): left out, so a field is named once.
-_BRANCH = re.compile(
-    r"^(int|float|str|bool|none|constrained-\w+|literal\[.*\]|list\[.*\]|dict\[.*\])$"
-)
-
-
-def _describe(err: dict) -> str:
-    # a mapping's bad key is named by its own name, not "[key]"
-    loc = [str(p) for p in err["loc"] if p != "[key]" and not _BRANCH.match(str(p))]
-    # Discriminated unions put the tag in the path (method.simclr.temperature): drop it.
-    tags = {"method": METHOD_NAMES, "data": MODALITY_NAMES, "teacher": TEACHER_KINDS}
-    if len(loc) > 1 and loc[1] in tags.get(loc[0], ()):
-        loc = [loc[0]] + loc[2:]
-    path = ".".join(loc) or "recipe"
-    kind, ctx, given = err["type"], err.get("ctx", {}), err.get("input")
-    if kind == "union_tag_invalid":
-        tag = ctx.get("discriminator", "").strip("'")
-        return f"{path}.{tag}: unknown value {ctx.get('tag')!r}; valid: {ctx.get('expected_tags')}"
-    if kind == "union_tag_not_found":
-        return f"{path}: missing required key {ctx.get('discriminator')}"
-    if kind == "extra_forbidden":
-        return f"{path}: unknown key"
-    if kind == "missing":
-        return f"{path}: required field missing"
-    if kind == "method_modality":
-        return f"method.name: {err['msg']}"
-    if kind == "preset_kind":
-        return f"data.augment.preset: {err['msg']}"
-    if kind == "encoder_missing":
-        return f"encoder: {err['msg']}"
-    if kind == "students":
-        return f"students: {err['msg']}"
-    if kind == "teacher_kind":
-        return f"teacher: {err['msg']}"
-    bounds = {"greater_than": "> {gt}", "greater_than_equal": ">= {ge}", "less_than": "< {lt}"}
-    bounds["less_than_equal"] = "<= {le}"
-    if kind in bounds:
-        shown = {k: f"{v:g}" if isinstance(v, float) else v for k, v in ctx.items()}
-        return f"{path}: must be {bounds[kind].format(**shown)}, got {short_repr(given)}"
-    msg = err["msg"].removeprefix("Value error, ")
-    if kind == "string_pattern_mismatch" and loc == ["name"]:
-        msg = "must be one path component of letters, digits, '.', '_' or '-'"
-    return f"{path}: {msg}, got {short_repr(given)}"
-
-
 def validate(tree: Any, source: str) -> Recipe:
     """Validate a parsed recipe; raise UserError naming the first problem's field (and how
     many more there are: the error is one line)."""
@@ -259,12 +206,15 @@ def validate(tree: Any, source: str) -> Recipe:
     except ValidationError as exc:
         problems: dict[str, str] = {}  # field -> its first problem (a union fails per branch)
         for err in exc.errors():
-            line = _describe(err)
+            line = describe(err, Recipe, _TAGS, dict(MODALITIES.items()))
             problems.setdefault(line.split(":", 1)[0], line)
         first, *rest = problems.values()
         more = f" (and {len(rest)} more field(s))" if rest else ""
         raise UserError(f"{source}: {first}{more}") from None
 
+
+# each discriminated section's tags, which pydantic puts in an error's path
+_TAGS = {"method": METHOD_NAMES, "data": MODALITY_NAMES, "teacher": TEACHER_KINDS}
 
 MAX_RECIPE_BYTES = 1 << 20
 MAX_RECIPE_VALUES = 10_000  # after YAML aliases are expanded; real recipes hold about 100

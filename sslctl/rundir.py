@@ -77,6 +77,52 @@ def write_recipe(run_dir: Path, recipe: Recipe) -> None:
     write_text(RunDir(run_dir).recipe, dump_recipe(recipe))
 
 
+# Fields a resumed run may change: how it is read, logged and checkpointed, never what it
+# learns (the same batches, augmentations and weights follow with any of these).
+RESUMABLE = frozenset(
+    {
+        "name",
+        "train.num_workers",
+        "train.log_every",
+        "train.checkpoint_every",
+        "train.eval_every",
+        "train.eval_samples",
+        "train.tensorboard",
+        "data.cache",
+        "data.cache_budget_mb",
+    }
+)
+
+
+def _flat(tree: object, prefix: str = "") -> dict[str, object]:
+    if not isinstance(tree, dict):
+        return {prefix: tree}
+    flat: dict[str, object] = {}
+    for key, value in tree.items():
+        flat.update(_flat(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat
+
+
+def check_resumed_recipe(run_dir: Path, recipe: Recipe, job: str) -> None:
+    """A resume trains the run it continues: a recipe that differs from the saved one in
+    anything but RESUMABLE would give another run's schedules or data and, as a shorter run,
+    a step count past its end. Refused naming the first fields that differ."""
+    saved_path = RunDir(run_dir).recipe
+    if not saved_path.is_file():
+        return  # the run was stopped before it wrote its recipe
+    saved = _flat(validate(load_tree(saved_path), str(saved_path)).model_dump(mode="json"))
+    now = _flat(recipe.model_dump(mode="json"))
+    differ = [k for k in dict.fromkeys([*saved, *now]) if saved.get(k) != now.get(k)]
+    differ = [k for k in differ if k not in RESUMABLE]
+    if differ:
+        shown = ", ".join(f"{k} ({saved.get(k)!r} saved, {now.get(k)!r} now)" for k in differ[:3])
+        more = f" and {len(differ) - 3} more" if len(differ) > 3 else ""
+        raise UserError(
+            f"--resume: the recipe differs from the run's in {shown}{more}; resume with the "
+            f"saved recipe: sslctl {job} {saved_path} --out {run_dir} --resume"
+        )
+
+
 def write_encoder(run_dir: Path, recipe: Recipe, modality: Modality, encoder: Encoder) -> None:
     info = {
         "sslctl_version": __version__,

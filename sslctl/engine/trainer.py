@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ import torch
 from sslctl.engine import distributed as ddp
 from sslctl.engine.checkpoint import load_checkpoint, save_checkpoint
 from sslctl.engine.feed import train_inputs
-from sslctl.engine.logging import TrainLog
+from sslctl.engine.logging import TrainLog, stderr
 from sslctl.engine.optim import (
     build_optimizer,
     ema_update,
@@ -33,6 +33,7 @@ from sslctl.engine.optim import (
     set_schedule,
     wd_at,
 )
+from sslctl.engine.run_plan import RunPlan, announce, plan_run
 from sslctl.errors import Interrupted, NonFiniteLoss, UserError, first_line
 from sslctl.io.atomic import write_text
 from sslctl.methods.base import Method
@@ -82,7 +83,7 @@ class MetricWindow:
         for k, v in terms.items():
             self.terms[k] = self.terms.get(k, 0) + v.detach().float()
 
-    def record(self, step: int, plan: Plan, schedule: dict[str, float]) -> dict[str, float]:
+    def record(self, step: int, plan: RunPlan, schedule: dict[str, float]) -> dict[str, float]:
         """The metrics.jsonl line for the steps since the last one (`schedule`: lr, wd and
         the teacher's momentum at the line's step); starts a new window."""
         n, now = step - self.step, time.perf_counter()
@@ -91,7 +92,7 @@ class MetricWindow:
             "epoch": round(step / plan.steps_per_epoch, 4),
             "loss": float(self.loss) / n,
             **schedule,
-            "throughput": n * plan.global_batch / max(now - self.time, 1e-9),
+            "throughput": n * plan.effective_batch / max(now - self.time, 1e-9),
         }
         if self.grad_norm is not None:
             record["grad_norm"] = float(self.grad_norm)
@@ -100,13 +101,6 @@ class MetricWindow:
         self.terms, self.grad_norm = {}, None
         self.time, self.step = now, step
         return record
-
-
-@dataclass
-class Plan:
-    steps_per_epoch: int
-    total_steps: int
-    global_batch: int
 
 
 class Trainer:
@@ -135,14 +129,13 @@ class Trainer:
         self.decode_log = DecodeLog(settings.on_decode_error)
         # Shards are split between ranks shard by shard (sources/order.py), others batch by batch
         self.shards = samples.x.source.members[:, 0] if _sharded(samples) else None
-        per_update = t.batch_size * t.accumulate * self.world
-        steps = len(samples) // per_update
-        if steps == 0 and (t.epochs if t.steps is None else t.steps) > 0:
+        momentum = method.teacher_momentum_at if method.teacher_momentum is not None else None
+        self.plan = plan_run(len(samples), t, settings.optim, self.world, 0, str(device), momentum)
+        if self.plan.steps_per_epoch == 0 and (t.epochs if t.steps is None else t.steps) > 0:
             raise UserError(
                 f"train.batch_size: {t.batch_size} x accumulate {t.accumulate} x {self.world} "
                 f"process(es) exceeds the {len(samples)} training samples"
             )
-        self.plan = Plan(steps, steps * t.epochs if t.steps is None else t.steps, per_update)
         self.ddp = None  # the DistributedDataParallel wrapper, when there are several ranks
         if self.world > 1:
             self.method = ddp.prepare_batchnorm(self.method, device).to(device)
@@ -266,6 +259,8 @@ class Trainer:
         metrics = self.metrics if ddp.is_main() else None
         main = ddp.is_main()
         tb = self.tensorboard if main else None
+        if main:
+            announce(replace(plan, start_step=self.step), self.quiet, stderr.is_terminal)
         log = TrainLog(metrics, plan.total_steps, self.step, self.quiet or not main, tb)
         try:
             self._loop(log)

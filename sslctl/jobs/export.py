@@ -141,6 +141,25 @@ def write_timm(run: Run, path: Path) -> None:
     save_weights(path, run.encoder.backbone, meta)
 
 
+def loading_line(run_path: str | Path, fmt: str, path: Path) -> str:
+    """The Python that loads what `export` wrote, for the user to copy."""
+    if fmt == "timm":
+        run = load_run(run_path)
+        extra = "".join(f", {k}={v!r}" for k, v in run.recipe.encoder.kwargs.items())
+        channels = run.modality.input_spec.get("channels", 3)
+        extra += "" if channels == 3 else f", in_chans={channels}"
+        return (
+            f"timm.create_model({run.recipe.encoder.name!r}, pretrained=True, "
+            f"pretrained_cfg_overlay={{'file': {str(path)!r}}}, num_classes=0{extra})"
+        )
+    if fmt == "onnx":
+        return (
+            f"onnxruntime.InferenceSession({str(path)!r}).run(None, {{'input': x}})[0]  "
+            "# x as the input_spec in its metadata says"
+        )
+    return f"sslctl.rundir.load_run({str(run_path)!r}).encoder  # or safetensors' load_file"
+
+
 def export(
     run_path: str | Path, fmt: str, out: str | None, check: bool
 ) -> tuple[Path, dict[str, float] | None]:

@@ -24,7 +24,7 @@ from sslctl.methods.base import Method
 from sslctl.modalities import get_modality
 from sslctl.modalities.base import Modality, Samples
 from sslctl.recipe import Recipe
-from sslctl.rundir import RunDir, is_run_dir, write_encoder, write_recipe
+from sslctl.rundir import RunDir, check_resumed_recipe, is_run_dir, write_encoder, write_recipe
 from sslctl.specs import StreamSpec
 from sslctl.specs.methods import METHODS
 
@@ -124,6 +124,8 @@ def train(
         method, modality, samples, files.checkpoint, files.metrics, settings, device, quiet
     )
     if resume:
+        job = "distill" if METHODS.get(recipe.method.name).needs_teacher else "pretrain"
+        check_resumed_recipe(run_dir, recipe, job)
         trainer.resume()  # a checkpoint that does not load leaves the run's recipe as it was
     if ddp.is_main():
         write_recipe(run_dir, recipe)

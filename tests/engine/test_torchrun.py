@@ -97,6 +97,7 @@ def test_two_ranks_with_accumulation_match_one_process(tmp_path):
     env = _env(SSLCTL_TEST_IDENTITY_VIEWS="1")
     proc = run(torchrun(["pretrain", dist_recipe, "--out", tmp_path / "dist", "--quiet"], 2, env))
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.splitlines() == [str(tmp_path / "dist")]  # one line, not one per rank
     _single(tmp_path, one_recipe, "one")
     _assert_same_weights(tmp_path / "dist", tmp_path / "one")
     assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == sorted(

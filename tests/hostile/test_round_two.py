@@ -476,6 +476,7 @@ def test_sigterm_to_the_group_with_workers_checkpoints_and_resumes_exactly(lab):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert len(err.strip().splitlines()) == 1 and "resume with --resume" in err
+    assert err.startswith("stopped at step ")  # the user's own stop is not an error
     stopped = torch.load(killed / "checkpoints" / "last.pt", weights_only=True)["step"]
     assert 4 <= stopped < 18
     cli("pretrain", recipe, "--out", killed, "--resume", "--quiet", check=True)

@@ -53,7 +53,7 @@ def test_ctrl_c_outside_training_exits_130(monkeypatch):
 
     monkeypatch.setattr("sslctl.jobs.probe.probe", interrupted)
     proc = cli("probe", "RUN")
-    assert proc.returncode == 130 and proc.stderr == "error: interrupted\n"
+    assert proc.returncode == 130 and proc.stderr == "interrupted\n"
     assert cli("probe", "--help").returncode == 0
 
 
