@@ -105,11 +105,11 @@ def raw_features(name: str) -> float:
     """Linear probe on raw features, on the split the encoder probes use (karate: identity
     features, so unseen test nodes fall back to the bias)."""
     from sslctl.eval.linear import linear_top1
-    from sslctl.jobs.probe import _split
     from sslctl.modalities.graph.read import load_graphs
+    from sslctl.probing import stratified_split
 
     if name == "tu-rings":
-        train, test = _split(load_graphs(str(TU), True))
+        train, test = stratified_split(load_graphs(str(TU), True))
     else:
         base = "builtin:" + name
         train, test = (load_graphs(f"{base}:{s}", True) for s in ("train", "test"))

@@ -15,6 +15,7 @@ from sslctl.io.weights import load_weights_file, save_weights
 from sslctl.modalities import get_modality
 from sslctl.modalities.base import Modality
 from sslctl.recipe import Recipe, dump_recipe, load_tree, validate
+from sslctl.specs import EncoderSpec
 
 
 @dataclass(frozen=True)
@@ -123,11 +124,11 @@ def check_resumed_recipe(run_dir: Path, recipe: Recipe, job: str) -> None:
         )
 
 
-def write_encoder(run_dir: Path, recipe: Recipe, modality: Modality, encoder: Encoder) -> None:
+def write_encoder(run_dir: Path, spec: EncoderSpec, modality: Modality, encoder: Encoder) -> None:
     info = {
         "sslctl_version": __version__,
         "modality": modality.input_spec["modality"],
-        "encoder": recipe.encoder.model_dump(mode="json"),
+        "encoder": spec.model_dump(mode="json"),
         "input": modality.input_spec,
         "embed_dim": encoder.embed_dim,
     }

@@ -1,6 +1,6 @@
 """distill: compress a frozen teacher into one or several students, without labels. The
 teacher is any registered kind (a run, a timm file, an ONNX file, a random init:
-sslctl/teachers/); the students train in the pretrain engine (jobs/pretrain.py) with the
+sslctl/teachers/); the students train in one training run (sslctl/training.py) with the
 distill method, which runs the teacher once per batch for all of them. One student is
 written as the run directory OUT; several as OUT/NAME each (OUT keeps their shared recipe,
 checkpoint and log), so probe, embed and export take any student as they take any run."""
@@ -16,7 +16,6 @@ from sslctl.encoders.base import Encoder
 from sslctl.engine import distributed as ddp
 from sslctl.errors import UserError
 from sslctl.io.atomic import write_text
-from sslctl.jobs.pretrain import load_data, opened_run, train
 from sslctl.methods.distill import Distill
 from sslctl.modalities.base import Modality
 from sslctl.recipe import Recipe
@@ -25,6 +24,7 @@ from sslctl.specs.encoder import EncoderSpec
 from sslctl.specs.methods import METHODS
 from sslctl.specs.teachers import teacher_kinds
 from sslctl.teachers.base import Teacher, TeacherKind, teacher_kind
+from sslctl.training import load_data, opened_run, train
 
 SINGLE = "student"  # the one student's name when the recipe gives `encoder`
 
@@ -85,7 +85,7 @@ def _distill(recipe: Recipe, run_dir: Path, dev: torch.device, resume: bool, qui
     if not ddp.is_main():
         return run_dir
     if recipe.students is None:
-        write_encoder(run_dir, recipe, modality, method.encoder.cpu())
+        write_encoder(run_dir, recipe.encoder, modality, method.encoder.cpu())
         return run_dir
     for name, (encoder_spec, _) in students_of(recipe).items():
         own = recipe.model_copy(update={"encoder": encoder_spec, "students": None})
@@ -100,7 +100,7 @@ def write_student(
     of the shared log (its loss and terms, unprefixed)."""
     folder = run_dir / name
     write_recipe(folder, recipe)
-    write_encoder(folder, recipe, modality, encoder)
+    write_encoder(folder, recipe.encoder, modality, encoder)
     lines = []
     shared = RunDir(run_dir).metrics
     for line in shared.read_text().splitlines() if shared.is_file() else []:

@@ -22,7 +22,7 @@ from sslctl.eval import ProbeData
 from sslctl.eval.rankme import MAX_SAMPLES as RANKME_ROWS  # the spectrum RankMe sums up
 from sslctl.io.atomic import write_text
 from sslctl.io.regular import check_file
-from sslctl.jobs.probe import probe_data, run_protocols
+from sslctl.probing import probe_data, run_protocols
 from sslctl.report import plots
 from sslctl.report.page import GENERATOR, Figure, RunSummary, render
 from sslctl.rundir import RunDir, is_run_dir, load_run

@@ -28,7 +28,7 @@ def run(tmp_path_factory):
     [
         (("export", "RUN", "--format", "tflite"), "'--format'"),
         (("probe", "RUN", "--protocol", "top5"), "'--protocol'"),
-        (("probe",), "'run'"),
+        (("probe",), "'RUN'"),
         (("pretrain", "RECIPE", "--bogus"), "--bogus"),
         (("prob", "RUN"), "'probe'"),
     ],

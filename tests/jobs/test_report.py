@@ -186,8 +186,8 @@ def test_the_map_legend_names_classes_by_the_probes_shared_numbering(tmp_path):
     a folder name that matplotlib would parse as broken mathtext still draws."""
     import torch
 
-    from sslctl.jobs.probe import shared_labels
     from sslctl.modalities.base import Samples
+    from sslctl.probing import shared_labels
     from sslctl.report.plots import embedding_map, legend_label
 
     names = ["cat", "$\\frac{dog$", "eel"]

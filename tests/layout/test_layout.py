@@ -46,7 +46,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             ),
         ),
     ),
-    ("recipe", ("sslctl.recipe",)),
+    ("recipe", ("sslctl.recipe", "sslctl.recipe_errors")),
     ("sources", ("sslctl.sources.", "sslctl.sources", "sslctl.graphs")),
     (
         "encoders and eval",
@@ -65,9 +65,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("run directory", ("sslctl.rundir",)),
     # teacher kinds load their teacher, a run's among them (through the run directory)
     ("teachers", ("sslctl.teachers", "sslctl.teachers.")),
+    # a run put to use: probed on its labelled split, or trained (both serve several jobs)
+    ("runs", ("sslctl.probing", "sslctl.training")),
     ("report figures and page", ("sslctl.report", "sslctl.report.")),
     ("jobs", ("sslctl.jobs", "sslctl.jobs.")),
-    ("cli", ("sslctl.cli", "sslctl.cli_recipe", "sslctl.__main__")),
+    ("cli", ("sslctl.cli", "sslctl.cli_recipe", "sslctl.cli_text", "sslctl.__main__")),
 ]
 
 

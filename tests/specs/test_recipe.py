@@ -34,7 +34,10 @@ def test_wrong_type_names_field():
 
 
 def test_unknown_key_is_error():
-    assert _error(small_recipe(optim={"lrr": 0.1})) == "r.yaml: optim.lrr: unknown key"
+    assert (
+        _error(small_recipe(optim={"lrr": 0.1}))
+        == "r.yaml: optim.lrr: unknown key (did you mean 'lr'?)"
+    )
 
 
 def test_unknown_method_lists_valid_ones():
