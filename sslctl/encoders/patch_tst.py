@@ -59,6 +59,7 @@ class PatchTST(nn.Module):
         self.blocks = nn.ModuleList(Block(dim, heads, mlp_ratio) for _ in range(depth))
         self.norm = nn.LayerNorm(dim)
         self.num_features = channels * dim
+        self.patch_grid = None  # as many patches as the series is long
 
     def patches(self, x: torch.Tensor) -> torch.Tensor:
         """(B, C, T) -> (B, C, N, patch_len), the last patch NaN-padded."""

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import torch
 
-from sslctl.encoders.base import Encoder, Features, Normalize, PatchTokens
+from sslctl.encoders.base import Encoder, Features, Normalize, PatchLayout, PatchTokens
+from sslctl.encoders.positions import grid_sinusoid
 from sslctl.errors import UserError
 from sslctl.io.weights import read_state_dict
 
@@ -125,20 +126,24 @@ class TimmEncoder(Encoder):
         return Features(pooled, fmap.flatten(2).transpose(1, 2), grid, cls)
 
     @property
-    def gives_patch_tokens(self) -> bool:
-        """A plain ViT: patches embedded by `patch_embed` on a fixed grid, a learned position
-        table, then `blocks` and `norm` (timm's VisionTransformer and its relatives)."""
+    def patch_layout(self) -> PatchLayout | None:
+        """A plain ViT's: patches embedded by `patch_embed` on a fixed grid, a learned position
+        table, then `blocks` and `norm` (timm's VisionTransformer and its relatives); None
+        for any other timm model."""
         bb = self.backbone
         parts = ("patch_embed", "pos_embed", "blocks", "norm", "num_prefix_tokens")
-        return (
-            all(hasattr(bb, a) for a in parts)
-            and bb.pos_embed is not None
-            and not getattr(bb, "dynamic_img_size", False)
-        )
+        plain = all(hasattr(bb, a) for a in parts) and bb.pos_embed is not None
+        if not plain or getattr(bb, "dynamic_img_size", False):
+            return None
+        embed = bb.patch_embed
+        pixels = (int(embed.patch_size[0]), int(embed.patch_size[1]))
+        grid = (int(embed.grid_size[0]), int(embed.grid_size[1]))
+        channels = int(embed.proj.in_channels)
+        return PatchLayout(self.embed_dim, grid, pixels, int(bb.num_prefix_tokens), channels)
 
     @property
-    def patch_token_dim(self) -> int:
-        return self.embed_dim
+    def mean_pooled(self) -> bool:
+        return getattr(self.backbone, "global_pool", "avg") == "avg"
 
     def patch_tokens(self, x: torch.Tensor) -> PatchTokens:
         bb = self.backbone
@@ -146,9 +151,11 @@ class TimmEncoder(Encoder):
         tokens = tokens + bb.pos_embed[:, -tokens.shape[1] :]  # prefix entries come first
         return PatchTokens(tokens, tuple(bb.patch_embed.grid_size))
 
-    def encode_tokens(self, tokens: torch.Tensor, valid: torch.Tensor | None) -> torch.Tensor:
+    def encode_tokens(
+        self, tokens: torch.Tensor, valid: torch.Tensor | None, keep_prefix: bool = False
+    ) -> torch.Tensor:
         """The class and register tokens (with their position entries, where the table has
-        them) go first, as in timm's `_pos_embed`, and are dropped from the output."""
+        them) go first, as in timm's `_pos_embed`."""
         bb = self.backbone
         prefix = [t for t in (bb.cls_token, getattr(bb, "reg_token", None)) if t is not None]
         if prefix:
@@ -159,7 +166,16 @@ class TimmEncoder(Encoder):
         h = bb.norm_pre(tokens)
         for block in bb.blocks:
             h = block(h)
-        return bb.norm(h)[:, bb.num_prefix_tokens :]
+        return bb.norm(h) if keep_prefix else bb.norm(h)[:, bb.num_prefix_tokens :]
+
+    def fix_patch_positions(self) -> None:
+        pos, layout = self.backbone.pos_embed, self.patch_layout
+        if not isinstance(pos, torch.nn.Parameter) or layout is None:
+            return
+        rows, cols = layout.grid
+        with torch.no_grad():
+            pos[:, -rows * cols :] = grid_sinusoid(layout.grid, pos.shape[-1], pos.device)
+        pos.requires_grad_(False)
 
 
 def build_timm_encoder(

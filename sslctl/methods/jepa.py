@@ -65,19 +65,6 @@ def jepa_loss(
     return (error * weight).sum() / weight.sum().clamp(min=1)
 
 
-def fix_positions(encoder) -> None:
-    """Set a ViT's patch position table to the fixed sin-cos code of its grid and stop it
-    training, as I-JEPA's ViT builds it (its `pos_embed` has requires_grad=False). Encoders
-    with a fixed code already (patch_tst) are left as they are."""
-    pos = getattr(encoder.backbone, "pos_embed", None)
-    if not isinstance(pos, nn.Parameter):
-        return
-    grid = tuple(encoder.backbone.patch_embed.grid_size)
-    with torch.no_grad():
-        pos[:, -grid[0] * grid[1] :] = grid_sinusoid(grid, pos.shape[-1], pos.device)
-    pos.requires_grad_(False)
-
-
 class Predictor(nn.Module):
     """I-JEPA's predictor: context tokens and mask tokens at target positions, each placed by a
     fixed sin-cos code of the patch grid, through narrow pre-norm blocks; one pass per target
@@ -149,7 +136,7 @@ class JEPA(Method):
                 "encoder.name: jepa needs a transformer on patches: a ViT "
                 "(e.g. vit_tiny_patch16_224) or patch_tst"
             )
-        if getattr(encoder.backbone, "global_pool", "avg") != "avg":
+        if not encoder.mean_pooled:
             raise UserError(
                 "encoder.kwargs.global_pool: jepa keeps the target encoder mean-pooled over "
                 "patch tokens, as I-JEPA evaluates it; set global_pool: avg (and class_token: "
@@ -158,7 +145,7 @@ class JEPA(Method):
         self.spec = spec
         self.teacher_momentum = spec.momentum
         if spec.fixed_positions:
-            fix_positions(encoder)
+            encoder.fix_patch_positions()
         self.predictor = Predictor(encoder.patch_token_dim, spec)
         self.target_encoder = copy_frozen(encoder)
 

@@ -41,19 +41,19 @@ class MAE(Method):
 
     def __init__(self, encoder, spec: MAESpec) -> None:
         super().__init__(encoder)
-        bb = encoder.backbone
-        if not all(hasattr(bb, a) for a in ("patch_embed", "blocks", "pos_embed", "cls_token")):
+        layout = encoder.patch_layout
+        if layout is None or layout.pixels is None:
             raise UserError("method.name: mae needs a ViT encoder (e.g. vit_tiny_patch16_224)")
-        if bb.num_prefix_tokens > 1 or bb.pos_embed is None:
+        if layout.prefix > 1:
             raise UserError(
                 "encoder: mae supports ViTs with a pos_embed and at most a class token (no "
                 "register tokens)"
             )
-        self.prefix = bb.num_prefix_tokens  # 1: the class token goes through the decoder too
+        self.prefix = layout.prefix  # 1: the class token goes through the decoder too
         self.spec = spec
-        self.patch = tuple(bb.patch_embed.patch_size)
-        n_patches = bb.patch_embed.num_patches
-        chans = bb.patch_embed.proj.in_channels
+        self.patch = layout.pixels
+        n_patches = layout.grid[0] * layout.grid[1]
+        chans = layout.channels
         from timm.models.vision_transformer import Block  # lazily: see encoders/timm_encoder.py
 
         d, dd = encoder.embed_dim, spec.decoder_dim
@@ -71,15 +71,10 @@ class MAE(Method):
         nn.init.trunc_normal_(self.mask_token, std=0.02)
         nn.init.trunc_normal_(self.decoder_pos, std=0.02)
 
-    def _encode(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        bb = self.encoder.backbone
-        tokens = bb.patch_embed(x)
-        tokens = tokens + bb.pos_embed[:, -tokens.shape[1] :]  # prefix entries come first
+    def _encode(self, view: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        tokens = self.encoder.patch_tokens(view).tokens
         h, mask, ids_restore = random_masking(tokens, self.spec.mask_ratio)
-        if self.prefix:
-            cls = bb.cls_token + (0 if bb.no_embed_class else bb.pos_embed[:, :1])
-            h = torch.cat([cls.expand(len(h), -1, -1), h], dim=1)
-        h = bb.norm(bb.blocks(bb.norm_pre(h)))
+        h = self.encoder.encode_tokens(h, None, keep_prefix=True)
         return h, mask, ids_restore
 
     def _decode(self, h: torch.Tensor, ids_restore: torch.Tensor) -> torch.Tensor:
@@ -93,8 +88,8 @@ class MAE(Method):
         return self.decoder_pred(self.decoder_norm(self.decoder_blocks(h)))[:, p:]
 
     def forward(self, views):
+        h, mask, ids_restore = self._encode(views[0])
         x = self.encoder.normalize(views[0])
-        h, mask, ids_restore = self._encode(x)
         pred = self._decode(h, ids_restore).float()
         target = patchify(x, *self.patch).float()
         if self.spec.norm_pix_loss:
