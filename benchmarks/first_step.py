@@ -20,18 +20,20 @@ def _mark(name: str) -> None:
 
 
 def main() -> None:
-    from sslctl.engine import feed, trainer
     from sslctl.engine.logging import TrainLog
+    from sslctl.modalities.base import Samples, StreamedSamples
 
-    inputs = feed.train_inputs
+    def timed(inputs):
+        def timed_inputs(*args, **kwargs):
+            for i, batch in enumerate(inputs(*args, **kwargs)):
+                if i == 0:
+                    _mark("first_batch_s")
+                yield batch
 
-    def timed_inputs(*args, **kwargs):
-        for i, batch in enumerate(inputs(*args, **kwargs)):
-            if i == 0:
-                _mark("first_batch_s")
-            yield batch
+        return timed_inputs
 
-    trainer.train_inputs = timed_inputs
+    for kind in (Samples, StreamedSamples):  # held in memory or streamed: the source decides
+        kind.train_inputs = timed(kind.train_inputs)
     log = TrainLog.log
 
     def timed_log(self, record):

@@ -418,9 +418,9 @@ def doctor(
     One line per check (ok, warn or fail, with the command that fixes it). Exit 0 when
     everything asked for works, 1 when something cannot.
     """
-    from sslctl.jobs.doctor import MODALITIES, format_line, report, run_checks
+    from sslctl.jobs.doctor import format_line, report, run_checks
 
-    asked = tuple(m.value for m in modality) if modality else MODALITIES
+    asked = tuple(m.value for m in modality) if modality else tuple(MODALITIES.names())
     checks = run_checks(asked)
     result = report(checks)
     if json_out:

@@ -12,7 +12,6 @@ from typing import NamedTuple
 
 import torch
 
-from sslctl.engine.feed import eval_inputs
 from sslctl.errors import UserError
 from sslctl.modalities.base import Modality, Samples, StreamingModality
 
@@ -35,7 +34,7 @@ def embed_blocks(
     on_error = modality.stream.on_decode_error if streaming else "fail"
     workers = modality.workers if streaming else 0
     with torch.inference_mode():
-        for x, kept in eval_inputs(modality, samples, device, batch_size, workers, on_error):
+        for x, kept in samples.eval_inputs(modality, device, batch_size, workers, on_error):
             yield Embedded(encoder(x).float().cpu().clone(), kept)
 
 

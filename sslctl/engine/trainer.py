@@ -24,7 +24,6 @@ import torch
 
 from sslctl.engine import distributed as ddp
 from sslctl.engine.checkpoint import load_checkpoint, save_checkpoint
-from sslctl.engine.feed import train_inputs
 from sslctl.engine.logging import TrainLog, stderr
 from sslctl.engine.optim import (
     build_optimizer,
@@ -39,7 +38,7 @@ from sslctl.io.atomic import write_text
 from sslctl.methods.base import Method
 from sslctl.modalities.base import Modality, Samples
 from sslctl.sources.order import global_order, shard_order
-from sslctl.sources.stream import DecodeLog, FileSamples, resolve_workers
+from sslctl.sources.stream import DecodeLog, resolve_workers
 from sslctl.specs import OptimSpec, TrainSpec
 
 
@@ -47,10 +46,6 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
-
-
-def _sharded(samples: Samples) -> bool:
-    return isinstance(samples.x, FileSamples) and samples.x.source.members is not None
 
 
 @dataclass(frozen=True)
@@ -128,7 +123,7 @@ class Trainer:
         self.workers = resolve_workers(t.num_workers)
         self.decode_log = DecodeLog(settings.on_decode_error)
         # Shards are split between ranks shard by shard (sources/order.py), others batch by batch
-        self.shards = samples.x.source.members[:, 0] if _sharded(samples) else None
+        self.shards = samples.shard_members()
         momentum = method.teacher_momentum_at if method.teacher_momentum is not None else None
         self.plan = plan_run(len(samples), t, settings.optim, self.world, 0, str(device), momentum)
         if self.plan.steps_per_epoch == 0 and (t.epochs if t.steps is None else t.steps) > 0:
@@ -275,9 +270,8 @@ class Trainer:
         bad_step = torch.tensor(-1, device=self.device)
         window = MetricWindow(self.device, self.step)
         self.model.train()
-        inputs = train_inputs(
+        inputs = self.samples.train_inputs(
             self.modality,
-            self.samples,
             self._schedule(self.step),
             method.view_plan,
             self.device,

@@ -13,6 +13,7 @@ import os
 import platform
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from importlib import import_module, metadata
@@ -20,12 +21,13 @@ from importlib import import_module, metadata
 from sslctl import __version__
 from sslctl.cache import cache_dir
 from sslctl.errors import first_line
-from sslctl.modalities import MODALITIES as REGISTRY
-from sslctl.optional import install_hint, requirement
+from sslctl.modalities import MODALITIES
+from sslctl.optional import DISTRIBUTIONS, install_hint, requirement
 from sslctl.sources.builtin import SourceCheck
 
-MODALITIES = tuple(REGISTRY.names())
-ALL = MODALITIES  # a check every job needs
+# the libraries every job imports, whatever its modality (a modality's own libraries are
+# declared by its data spec: `libraries`)
+CORE_LIBRARIES = ("torchvision", "timm", "onnxruntime")
 
 
 @dataclass
@@ -63,7 +65,9 @@ def _library(module: str, package: str | None = None) -> Callable[[], str]:
     """Import `module` and report its installed version; the pin mismatch is found later."""
 
     def run() -> str:
-        import_module(module)
+        with warnings.catch_warnings():  # a library's own deprecation notes are not findings
+            warnings.simplefilter("ignore")
+            import_module(module)
         return metadata.version(package or module)
 
     return run
@@ -130,21 +134,36 @@ def _cache() -> str:
     return f"{root} (writable)"
 
 
+# what loading a library's compiled part takes, beyond importing it
+EXTENSION_CHECKS: dict[str, Callable[[], str]] = {
+    "torchvision": _torchvision_ops,
+    "torchaudio": _torchaudio_ops,
+    "soundfile": _soundfile,
+    "onnxruntime": _onnxruntime,
+}
+
+
 def _probes() -> list[Probe]:
-    audio, graph = ("audio",), ("graph",)
+    """Python and torch, then each library (every job's, then each modality's, as its data
+    spec declares them) with its compiled part where it has one, the device and the cache."""
+    every = tuple(MODALITIES.names())
+    needed: dict[str, tuple[str, ...]] = dict.fromkeys(CORE_LIBRARIES, every)
+    for name, spec in MODALITIES.items():
+        for library in spec.libraries:
+            needed[library] = (*needed.get(library, ()), name)
+    probes = [Probe("python", _python, every), Probe("torch", _torch, every, "torch")]
+    for library, users in needed.items():
+        package = DISTRIBUTIONS.get(library, library)
+        probes.append(Probe(library, _library(library, package), users, package))
+    for library, users in needed.items():
+        if library in EXTENSION_CHECKS:
+            package = DISTRIBUTIONS.get(library, library)
+            probes.append(Probe(f"ext: {library}", EXTENSION_CHECKS[library], users, package))
+    caching = tuple(name for name, spec in MODALITIES.items() if spec.caches)
     return [
-        Probe("python", _python, ALL),
-        Probe("torch", _torch, ALL, "torch"),
-        Probe("torchvision", _library("torchvision"), ALL, "torchvision"),
-        Probe("torchaudio", _library("torchaudio"), audio, "torchaudio"),
-        Probe("timm", _library("timm"), ALL, "timm"),
-        Probe("onnxruntime", _library("onnxruntime"), ALL, "onnxruntime"),
-        Probe("ext: torchvision", _torchvision_ops, ALL, "torchvision"),
-        Probe("ext: torchaudio", _torchaudio_ops, audio, "torchaudio"),
-        Probe("ext: soundfile", _soundfile, audio, "soundfile"),
-        Probe("ext: onnxruntime", _onnxruntime, ALL, "onnxruntime"),
-        Probe("device", _device, ALL),
-        Probe("cache", _cache, audio + graph, fix="set SSLCTL_CACHE to a writable folder"),
+        *probes,
+        Probe("device", _device, every),
+        Probe("cache", _cache, caching, fix="set SSLCTL_CACHE to a writable folder"),
     ]
 
 
@@ -152,7 +171,7 @@ def _dataset_checks() -> list[tuple[SourceCheck, tuple[str, ...]]]:
     """(SourceCheck, modalities) for every builtin set; a module that cannot even be imported
     is itself one failed check."""
     found = []
-    for name, spec in REGISTRY.items():
+    for name, spec in MODALITIES.items():
         module, needed_for = spec.builtin, (name,)
         if module is None:  # a modality without builtin sets
             continue
@@ -179,7 +198,7 @@ def _pin_mismatch(package: str, detail: str) -> str | None:
     return None if installed == wanted else f"{detail}; sslctl is tested with {pin}"
 
 
-def run_checks(asked: tuple[str, ...] = MODALITIES) -> list[Check]:
+def run_checks(asked: tuple[str, ...]) -> list[Check]:
     """Every check, in a fixed order; `asked` are the modalities whose failures count."""
 
     def status(ok: bool, needed_for: tuple[str, ...]) -> str:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, fields, replace
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -14,15 +15,25 @@ from sslctl.encoders.base import Encoder
 from sslctl.errors import UserError
 from sslctl.modalities.token_masks import Masking
 from sslctl.sources.files import FileSource
-from sslctl.sources.stream import Decoder, FileSamples, StreamSettings
+from sslctl.sources.stream import (
+    DecodeLog,
+    Decoder,
+    FileSamples,
+    Request,
+    StreamSettings,
+    decoded_batches,
+    eval_requests,
+)
 from sslctl.views import ViewPlan
 
 
 @dataclass
 class Samples:
-    """A data source held in memory: raw samples plus optional integer labels."""
+    """A data source held in memory: raw samples plus optional integer labels. Its streamed
+    twin, `StreamedSamples`, answers the same calls by decoding files in worker processes;
+    which one a source is was decided once, when it was loaded, and nothing else asks."""
 
-    x: Any  # a tensor indexed by sample; graphs: a GraphSet / NodeSet; streamed: FileSamples
+    x: Any  # a tensor indexed by sample; graphs: a GraphSet / NodeSet
     y: torch.Tensor | None
     source: str
     note: str = ""  # how the source is held (memory or streamed), for the training log
@@ -37,8 +48,6 @@ class Samples:
 
     def source_rows(self, positions: torch.Tensor) -> torch.Tensor:
         """Where samples at `positions` sit in the whole source (its listing's order)."""
-        if isinstance(self.x, FileSamples):
-            return torch.from_numpy(self.x.rows)[positions]
         return positions if self.rows is None else self.rows[positions]
 
     def source_names(self, rows: torch.Tensor) -> list[str]:
@@ -47,6 +56,73 @@ class Samples:
         if self.files is None:
             return [str(int(r)) for r in rows]
         return [self.files.name(int(r)) for r in rows]
+
+    def shard_members(self) -> np.ndarray | None:
+        """Each sample's shard, when the source is WebDataset shards (ranks split them shard
+        by shard); None otherwise."""
+        return None
+
+    def train_inputs(
+        self,
+        modality: Modality,
+        schedule: Iterable[tuple[int, torch.Tensor]],
+        plan: ViewPlan,
+        device: torch.device,
+        workers: int,
+        seed: int,
+        log: DecodeLog,
+    ) -> Iterator[Any]:
+        """One training input per (epoch, sample indices) of `schedule`, in order."""
+        for _, index in schedule:
+            yield modality.batch(self, index, device)
+
+    def eval_inputs(
+        self, modality: Modality, device: torch.device, batch_size: int, workers: int, on_error: str
+    ) -> Iterator[tuple[Any, torch.Tensor]]:
+        """(model input, positions it holds) in sample order."""
+        n = len(self)
+        for start in range(0, n, batch_size):
+            index = torch.arange(start, min(start + batch_size, n))
+            yield modality.batch(self, index, device), index
+
+
+@dataclass
+class StreamedSamples(Samples):
+    """A file source streamed from disk: `x` lists the files, which DataLoader workers decode
+    batch by batch; the modality turns each decoded batch into its model input on the
+    device, with pinned memory and non-blocking copies on GPU."""
+
+    x: FileSamples
+
+    def source_rows(self, positions: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(self.x.rows)[positions]
+
+    def shard_members(self) -> np.ndarray | None:
+        members = self.x.source.members
+        return None if members is None else members[:, 0]
+
+    def train_inputs(self, modality, schedule, plan, device, workers, seed, log):
+        requests = (Request(epoch, index.numpy()) for epoch, index in schedule)
+        decoder = modality.train_decoder(plan)
+        cuda = device.type == "cuda"
+        for batch in decoded_batches(
+            self.x, decoder, requests, workers, seed, cuda, log, training=True
+        ):
+            outputs = batch.outputs
+            if len(batch.kept) == 1:  # the rest skipped: BatchNorm and contrastive losses need 2
+                outputs = tuple(torch.cat([o, o]) for o in outputs)
+            yield modality.from_decoded(outputs, device, train=True)
+
+    def eval_inputs(self, modality, device, batch_size, workers, on_error):
+        """A file that fails to decode under `on_error: skip` is left out, so the positions
+        say which labels go with which embeddings."""
+        log = DecodeLog(on_error)
+        requests = eval_requests(len(self), batch_size)
+        cuda = device.type == "cuda"
+        decoder = modality.eval_decoder()
+        for batch in decoded_batches(self.x, decoder, requests, workers, 0, cuda, log):
+            yield modality.from_decoded(batch.outputs, device, train=False), batch.kept
+        log.report()
 
 
 class Views(list):
@@ -153,7 +229,7 @@ class Modality(ABC):
     @classmethod
     @abstractmethod
     def load_training_samples(cls, data: Any, workers: int | str) -> Samples:
-        """The training source: in memory, or (file sources) a `FileSamples` to stream;
+        """The training source: `Samples` in memory, or (file sources) `StreamedSamples`;
         `workers` (train.num_workers) decode files when there are any."""
 
     @classmethod

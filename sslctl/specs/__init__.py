@@ -41,16 +41,17 @@ class DataSpec(Strict):
     # source_checks; None: none), its file suffixes, the function that writes its array
     # sources as files for `sslctl pack` ("module:function"; None: nothing to pack), the view
     # kinds it makes (kind -> its own preset), the view kinds only some of its presets make
-    # (kind -> those presets), the libraries beyond sslctl's own requirements it imports
-    # (import name -> the requirement that installs it, for `sslctl doctor`), and where it
-    # stands among the modalities (`order`; plugins, which leave it, come last).
+    # (kind -> those presets), the libraries only it imports (import names, which
+    # `sslctl doctor` checks for it), whether its builtin sets are made into the cache folder,
+    # and where it stands among the modalities (`order`; plugins, which leave it, come last).
     code: ClassVar[str]
     builtin: ClassVar[str | None] = None
     file_suffixes: ClassVar[frozenset[str]] = frozenset()
     packer: ClassVar[str | None] = None
     view_kinds: ClassVar[dict[str, str]]
     kind_presets: ClassVar[dict[str, tuple[str, ...]]] = {}
-    libraries: ClassVar[dict[str, str]] = {}
+    libraries: ClassVar[tuple[str, ...]] = ()
+    caches: ClassVar[bool] = False
     order: ClassVar[int]
 
 

@@ -25,12 +25,13 @@ from sslctl.modalities.audio.spec import AudioAugSpec, AudioDataSpec
 from sslctl.modalities.base import (
     Modality,
     Samples,
+    StreamedSamples,
     Views,
     own_backbone,
     require_teacher_input,
 )
 from sslctl.modalities.token_masks import BlockMasking
-from sslctl.sources.stream import FileSamples, StreamSettings, decode_all, resolve_workers
+from sslctl.sources.stream import StreamSettings, decode_all, resolve_workers
 from sslctl.specs import EncoderSpec
 from sslctl.specs.encoders import ENCODERS
 from sslctl.views import ViewPlan
@@ -136,7 +137,7 @@ class AudioModality(Modality):
         spec = cls._spec(data)
         raw = cls(spec, workers=workers)
         g = torch.Generator().manual_seed(0)
-        if isinstance(train.x, FileSamples):
+        if isinstance(train, StreamedSamples):
             pick = torch.randperm(len(train), generator=g)[:STATS_STREAMED]
             (clips,), _ = decode_all(
                 train.x[pick], raw.eval_decoder(), raw.workers, "skip", report=False

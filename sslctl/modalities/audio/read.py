@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +19,7 @@ from sslctl.modalities.audio.decode import (
     resample_padded,
 )
 from sslctl.modalities.audio.spec import AUDIO_SUFFIXES
-from sslctl.modalities.base import Samples
+from sslctl.modalities.base import Samples, StreamedSamples
 from sslctl.sources.files import open_file_source
 from sslctl.sources.npz import npz_source, open_npz
 from sslctl.sources.stream import (
@@ -88,16 +87,14 @@ def load_audio(
     if files is not None:
         y = None if files.labels is None else torch.from_numpy(files.labels)
         streamed, note = choose_streaming(files, stream, max_samples * 4, "audio")
-        samples = Samples(FileSamples(files), y, source, note, files.classes or None, None, files)
+        listed, classes = FileSamples(files), files.classes or None
         if streamed:
-            return samples
+            return StreamedSamples(listed, y, source, note, classes, None, files)
         decoder = AudioClipDecoder(rate, max_samples, pad=float("nan"))
-        (x,), kept = decode_all(
-            samples.x, decoder, resolve_workers(workers), stream.on_decode_error
-        )
+        (x,), kept = decode_all(listed, decoder, resolve_workers(workers), stream.on_decode_error)
         longest = int((~torch.isnan(x)).sum(dim=1).max())
         x = x[:, :longest].contiguous()
-        return replace(samples, x=x, y=None if y is None else y[kept], rows=kept)
+        return Samples(x, None if y is None else y[kept], source, note, classes, kept, files)
     if source.startswith("builtin:"):
         from sslctl.modalities.audio.builtin import RATE, load_builtin_audio
 

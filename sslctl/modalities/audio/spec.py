@@ -60,6 +60,8 @@ class AudioAugSpec(Strict):
 @MODALITIES.register("audio")
 class AudioDataSpec(StreamSpec):
     order: ClassVar[int] = 20
+    libraries: ClassVar[tuple[str, ...]] = ("torchaudio", "soundfile")
+    caches: ClassVar[bool] = True  # spoken digits and GM instruments are rendered once
     code: ClassVar[str] = "sslctl.modalities.audio.modality:AudioModality"
     builtin: ClassVar[str | None] = "sslctl.modalities.audio.builtin"
     file_suffixes: ClassVar[frozenset[str]] = AUDIO_SUFFIXES

@@ -49,6 +49,8 @@ class GraphAugSpec(Strict):
 @MODALITIES.register("graph")
 class GraphDataSpec(DataSpec):
     order: ClassVar[int] = 40
+    libraries: ClassVar[tuple[str, ...]] = ("networkx", "skimage", "torch_geometric")
+    caches: ClassVar[bool] = True  # superpixel graphs are built once
     code: ClassVar[str] = "sslctl.modalities.graph.modality:GraphModality"
     builtin: ClassVar[str | None] = "sslctl.modalities.graph.builtin"
     # "level": the preset named after the data's level (graph or node)

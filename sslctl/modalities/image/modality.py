@@ -22,6 +22,7 @@ from sslctl.errors import UserError
 from sslctl.modalities.base import (
     Modality,
     Samples,
+    StreamedSamples,
     Views,
     own_backbone,
     require_teacher_input,
@@ -33,7 +34,7 @@ from sslctl.modalities.image.presets import PRESETS, ViewParams
 from sslctl.modalities.image.read import ImageStreamSettings, file_mode, load_images
 from sslctl.modalities.image.spec import ImageAugSpec, ImageDataSpec
 from sslctl.modalities.token_masks import BlockMasking
-from sslctl.sources.stream import FileSamples, decode_all, resolve_workers
+from sslctl.sources.stream import decode_all, resolve_workers
 from sslctl.specs import EncoderSpec
 from sslctl.specs.encoders import ENCODERS
 from sslctl.views import ViewPlan
@@ -81,7 +82,7 @@ class ImageModality(Modality):
         cls, data: ImageDataSpec, train: Samples, workers: int | str = "auto"
     ) -> ImageModality:
         stream = ImageStreamSettings.of(data)
-        if isinstance(train.x, FileSamples):
+        if isinstance(train, StreamedSamples):
             mode = file_mode(train.x.source, data.channels, data.max_image_pixels)
             channels = 1 if mode == "L" else 3
             rows = np.random.default_rng(0).permutation(len(train))[:STATS_IMAGES]

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from sslctl.errors import UserError
-from sslctl.modalities.base import Samples
+from sslctl.modalities.base import Samples, StreamedSamples
 from sslctl.modalities.image.decode import DEFAULT_MAX_PIXELS, ImageEvalDecoder, open_image
 from sslctl.modalities.image.spec import IMAGE_SUFFIXES, ImageDataSpec
 from sslctl.sources.files import FileSource, open_file_source
@@ -105,12 +105,12 @@ def load_images(
     mode = file_mode(files, channels, stream.max_image_pixels)
     y = None if files.labels is None else torch.from_numpy(files.labels)
     streamed, note = choose_streaming(files, stream, (1 if mode == "L" else 3) * size**2, "image")
-    samples = Samples(FileSamples(files), y, source, note, files.classes or None, None, files)
+    listed, classes = FileSamples(files), files.classes or None
     if streamed:
-        return samples
+        return StreamedSamples(listed, y, source, note, classes, None, files)
     decoder = ImageEvalDecoder(mode, size, stream.max_image_pixels)
-    (x,), kept = decode_all(samples.x, decoder, workers, stream.on_decode_error)
-    return replace(samples, x=x, y=None if y is None else y[kept], rows=kept)
+    (x,), kept = decode_all(listed, decoder, workers, stream.on_decode_error)
+    return Samples(x, None if y is None else y[kept], source, note, classes, kept, files)
 
 
 def pack_arrays(source: str) -> tuple[int, np.ndarray | None, Callable[[int], tuple[str, bytes]]]:
