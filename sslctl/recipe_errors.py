@@ -53,9 +53,9 @@ def _models(annotation: Any) -> list[type[BaseModel]]:
 
 def _tagged(candidates: list[type[BaseModel]], tag: str) -> type[BaseModel] | None:
     """The member of a discriminated union that `tag` names: by a Literal field (a method's
-    `name`, a modality's `modality`) or a teacher kind's `kind`."""
+    `name`, a modality's `modality`) or, for a teacher kind, its one key's field."""
     for model in candidates:
-        if getattr(model, "kind", None) == tag:
+        if tag in model.model_fields:
             return model
         for field in model.model_fields.values():
             if typing.get_origin(field.annotation) is typing.Literal and typing.get_args(

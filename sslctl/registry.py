@@ -65,7 +65,7 @@ class Registry(Generic[T]):
             except Exception as exc:  # noqa: BLE001 - a broken plugin must not break sslctl
                 reason = first_line(exc)
                 print(f"warning: plugin {entry.value} ({self.group}): {reason}", file=sys.stderr)
-        ranked = sorted(enumerate(self._units.items()), key=lambda it: (_order(it[1][1]), it[0]))
+        ranked = sorted(enumerate(self._units.items()), key=lambda it: (it[1][1].order, it[0]))
         self._units = dict(unit for _, unit in ranked)
 
     def names(self) -> list[str]:
@@ -78,8 +78,7 @@ class Registry(Generic[T]):
 
     def load(self, name: str) -> Any:
         """What the unit's `code` names, imported now (its module may import torch)."""
-        module, attr = self.get(name).code.split(":")
-        return getattr(import_module(module), attr)
+        return load_attribute(self.get(name).code)
 
     def __contains__(self, name: str) -> bool:
         self._load()
@@ -90,9 +89,7 @@ class Registry(Generic[T]):
         return iter(list(self._units.items()))
 
 
-def _order(unit: Any) -> int:
-    """A unit's declared place in listings; a plugin's unit need not declare one."""
-    return getattr(unit, "order", PLUGIN_ORDER)
-
-
-PLUGIN_ORDER = 1000
+def load_attribute(path: str) -> Any:
+    """What a "module:attr" string names, its module imported now."""
+    module, attr = path.split(":")
+    return getattr(import_module(module), attr)

@@ -21,6 +21,7 @@ from sslctl.errors import DecodeError, UserError
 from sslctl.io.atomic import write_json
 from sslctl.io.lock import others, owned
 from sslctl.modalities import MODALITIES
+from sslctl.registry import load_attribute
 from sslctl.sources.files import FileSource, open_file_source
 from sslctl.sources.shards import INDEX, ShardWriter, is_shard_folder
 
@@ -71,8 +72,7 @@ class Items:
         if files is not None:
             self._file(files)
         else:  # arrays, written in the modality's own file format
-            module, name = spec.packer.split(":")
-            self.n, self.labels, self.get = getattr(import_module(module), name)(source)
+            self.n, self.labels, self.get = load_attribute(spec.packer)(source)
 
     def _file(self, files: FileSource) -> None:
         self.n = len(files)

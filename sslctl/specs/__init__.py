@@ -8,6 +8,10 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+# Where a unit that declares no place of its own (a plugin's) stands in listings: after the
+# built-in units, which declare theirs (`order`).
+PLUGIN_ORDER = 1000
+
 
 class Strict(BaseModel):
     # A recipe section (no docstring: pydantic would give every section its text as schema).
@@ -52,7 +56,7 @@ class DataSpec(Strict):
     kind_presets: ClassVar[dict[str, tuple[str, ...]]] = {}
     libraries: ClassVar[tuple[str, ...]] = ()
     caches: ClassVar[bool] = False
-    order: ClassVar[int]
+    order: ClassVar[int] = PLUGIN_ORDER
 
 
 class StreamSpec(DataSpec):

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from sslctl.specs import Strict
+from sslctl.specs import PLUGIN_ORDER, Strict
 from sslctl.views import ViewPlan
 
 
@@ -22,7 +22,7 @@ class MethodSpec(Strict):
     code: ClassVar[str]
     view_plan: ClassVar[ViewPlan] = ViewPlan()
     needs_teacher: ClassVar[bool] = False
-    order: ClassVar[int]
+    order: ClassVar[int] = PLUGIN_ORDER
 
 
 class HeadSpec(Strict):

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sslctl.registry import PLUGIN_ORDER, Registry
+from sslctl.registry import Registry
+from sslctl.specs import PLUGIN_ORDER
 
 
 @dataclass(frozen=True)

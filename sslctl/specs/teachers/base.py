@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from sslctl.specs import Strict
+from sslctl.specs import PLUGIN_ORDER, Strict
 
 
 class TeacherSpec(Strict):
@@ -15,5 +15,5 @@ class TeacherSpec(Strict):
     # writes it (`run: DIR`), for help text and errors.
     kind: ClassVar[str]
     code: ClassVar[str]
-    order: ClassVar[int]
+    order: ClassVar[int] = PLUGIN_ORDER
     usage: ClassVar[str]
