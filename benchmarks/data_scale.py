@@ -7,7 +7,8 @@ against workers and against torchvision's ImageFolder + DataLoader, and listing 
 It writes its own data (no downloads): 10,000 distinct 400x320 JPEGs of random smooth colour
 fields (about 47 kB each at quality 90), and a 100,000-image folder holding each of them ten
 times under other names (hard links: the same decode cost per file, and the page cache holds
-them, as it would hold a warm dataset). Results print as Markdown rows for docs/benchmarks.md.
+them, as it would hold a warm dataset). Results print as Markdown rows for
+docs/studies/data-at-scale.md.
 """
 
 from __future__ import annotations

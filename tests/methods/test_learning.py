@@ -51,9 +51,9 @@ def test_method_beats_random_init(method, baseline, tmp_path):
 def test_ts2vec_beats_random_init_on_basic_motions(tmp_path):
     """The shipped TS2Vec recipe on a real UEA set (BasicMotions, 6 channels): after its ~200
     iterations both kNN and the linear probe beat the same random-init encoder, on the mean over
-    seeds 0-2 as docs/benchmarks.md measures it (kNN 97.5 vs 92.5, linear 98.3 vs 96.7). One
-    seed is not enough: with 40 test series one series is 2.5 points, and seeds 0 and 1 tie on
-    the linear probe (39 of 40 each)."""
+    seeds 0-2 as docs/studies/time-series.md measures it (kNN 97.5 vs 92.5, linear 98.3 vs
+    96.7). One seed is not enough: with 40 test series one series is 2.5 points, and seeds 0
+    and 1 tie on the linear probe (39 of 40 each)."""
     data = "builtin:BasicMotions"
     sets = [f"data.train={data}:train", f"probe.train={data}:train", f"probe.test={data}:test"]
     recipe = ROOT / "recipes/timeseries/ts2vec.yaml"

@@ -129,9 +129,10 @@ def test_sigreg_option_adds_its_weighted_statistic_to_a_joint_embedding_loss(nam
     torch.testing.assert_close(loss, plain + 0.5 * expected, rtol=1e-5, atol=1e-5)
 
 
-# LeJEPA's stated floor on Fashion-MNIST (docs/benchmarks.md, "LeJEPA does not collapse"): RankMe
-# of the encoder's embedding at every online evaluation of a 40-step run; a collapsed encoder
-# scores about 1. It rules out collapse, not a lack of learning (test_learning.py checks that).
+# LeJEPA's stated floor on Fashion-MNIST (docs/studies/image-methods-on-fashion-mnist.md,
+# "LeJEPA does not collapse"): RankMe of the encoder's embedding at every online evaluation
+# of a 40-step run; a collapsed encoder scores about 1. It rules out collapse, not a lack of
+# learning (test_learning.py checks that).
 RANKME_FLOOR = 40.0
 
 

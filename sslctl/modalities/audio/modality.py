@@ -62,7 +62,8 @@ class AudioModality(Modality):
     presets = PRESETS
     # time-frequency blocks: I-JEPA's multi-block masking on the (mel, frame) patch grid, each
     # target block spanning every mel band (a stretch of time), as a block of only some bands
-    # is filled in from the same frames' other bands (docs/benchmarks.md, "JEPA")
+    # is filled in from the same frames' other bands
+    # (docs/studies/jepa-against-mae-and-random-init.md)
     token_masking = BlockMasking(full_height=True)
     stream_settings = StreamSettings
 

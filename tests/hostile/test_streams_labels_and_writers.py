@@ -1,4 +1,4 @@
-"""Hostile input, round two: the streaming path, labels and concurrency. Each case runs the
+"""Hostile input on the streaming path, labels and concurrency. Each case runs the
 real CLI and asserts its exit code, exactly one stderr line naming the file or field on
 failure, and (where a case says so) what was written. The classes: FIFOs, /dev/zero, odd
 sample rates, NUL bytes, overflowing labels, truncated caches, decode skips at batch edges,
@@ -367,7 +367,7 @@ CASES: dict[str, Callable] = {
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_hostile_input_round_two(name, lab, monkeypatch):
+def test_hostile_stream_label_and_writer_input(name, lab, monkeypatch):
     run_case(CASES[name], lab, monkeypatch)
 
 
