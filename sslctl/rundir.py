@@ -78,11 +78,14 @@ def write_recipe(run_dir: Path, recipe: Recipe) -> None:
     write_text(RunDir(run_dir).recipe, dump_recipe(recipe))
 
 
-# Fields a resumed run may change: how it is read, logged and checkpointed, never what it
-# learns (the same batches, augmentations and weights follow with any of these).
+# Fields a resumed run may change: its length (a run stopped early goes on to more steps; the
+# trainer refuses a checkpoint past the new end), and how it is read, logged and checkpointed,
+# never what it learns (the same batches, augmentations and weights follow with any of these).
 RESUMABLE = frozenset(
     {
         "name",
+        "train.epochs",
+        "train.steps",
         "train.num_workers",
         "train.log_every",
         "train.checkpoint_every",
@@ -106,8 +109,8 @@ def _flat(tree: object, prefix: str = "") -> dict[str, object]:
 
 def check_resumed_recipe(run_dir: Path, recipe: Recipe, job: str) -> None:
     """A resume trains the run it continues: a recipe that differs from the saved one in
-    anything but RESUMABLE would give another run's schedules or data and, as a shorter run,
-    a step count past its end. Refused naming the first fields that differ."""
+    anything but RESUMABLE would go on with another method, model, data or schedule than the
+    checkpoint's. Refused naming the first fields that differ."""
     saved_path = RunDir(run_dir).recipe
     if not saved_path.is_file():
         return  # the run was stopped before it wrote its recipe
@@ -119,8 +122,8 @@ def check_resumed_recipe(run_dir: Path, recipe: Recipe, job: str) -> None:
         shown = ", ".join(f"{k} ({saved.get(k)!r} saved, {now.get(k)!r} now)" for k in differ[:3])
         more = f" and {len(differ) - 3} more" if len(differ) > 3 else ""
         raise UserError(
-            f"--resume: the recipe differs from the run's in {shown}{more}; resume with the "
-            f"saved recipe: sslctl {job} {saved_path} --out {run_dir} --resume"
+            f"--resume: checkpoints/last.pt was saved by another recipe: {shown}{more}; resume "
+            f"with the saved recipe: sslctl {job} {saved_path} --out {run_dir} --resume"
         )
 
 

@@ -184,7 +184,11 @@ class Trainer:
             reason = first_line(exc)
             raise UserError(f"{path}: does not fit this recipe's model ({reason})") from None
         if not 0 <= self.step <= self.plan.total_steps:
-            raise UserError(f"{path}: step {self.step} is outside this recipe's run")
+            field = "train.steps" if self.train.steps is not None else "train.epochs"
+            raise UserError(
+                f"{field}: {path} is at step {self.step}, past this recipe's last step "
+                f"({self.plan.total_steps}); give a run at least that long to resume it"
+            )
         self._truncate_metrics()
 
     def _truncate_metrics(self) -> None:
