@@ -17,6 +17,12 @@ from sslctl.errors import UserError, first_line
 DISTRIBUTIONS = {"skimage": "scikit-image", "sklearn": "scikit-learn"}
 
 
+def distribution(module: str) -> str:
+    """The distribution that installs an import name (`skimage` -> `scikit-image`)."""
+    top = module.split(".")[0]
+    return DISTRIBUTIONS.get(top, top)
+
+
 def requirement(package: str) -> str:
     """sslctl's own requirement for `package` (e.g. `torchaudio==2.11.1`), markers dropped;
     the bare name when sslctl's metadata does not list it."""
@@ -44,7 +50,7 @@ def install_hint(package: str, reinstall: bool = False) -> str:
 
 def import_optional(module: str, needed_for: str) -> ModuleType:
     """Import `module` for `needed_for` (e.g. "audio data"), or raise a one-line UserError."""
-    package = DISTRIBUTIONS.get(module.split(".")[0], module.split(".")[0])
+    package = distribution(module)
     try:
         return import_module(module)
     except ModuleNotFoundError as exc:

@@ -22,7 +22,7 @@ from sslctl import __version__
 from sslctl.cache import cache_dir
 from sslctl.errors import first_line
 from sslctl.modalities import MODALITIES
-from sslctl.optional import DISTRIBUTIONS, install_hint, requirement
+from sslctl.optional import distribution, install_hint, requirement
 from sslctl.sources.builtin import SourceCheck
 
 # the libraries every job imports, whatever its modality (a modality's own libraries are
@@ -53,7 +53,8 @@ class Probe:
     def fix_for(self, exc: BaseException) -> str | None:
         if self.package is None:
             return self.fix
-        absent = isinstance(exc, ModuleNotFoundError) and exc.name == self.package
+        missing = exc.name if isinstance(exc, ModuleNotFoundError) else None
+        absent = missing is not None and distribution(missing) == self.package
         return install_hint(self.package, reinstall=not absent)
 
 
@@ -153,12 +154,12 @@ def _probes() -> list[Probe]:
             needed[library] = (*needed.get(library, ()), name)
     probes = [Probe("python", _python, every), Probe("torch", _torch, every, "torch")]
     for library, users in needed.items():
-        package = DISTRIBUTIONS.get(library, library)
+        package = distribution(library)
         probes.append(Probe(library, _library(library, package), users, package))
     for library, users in needed.items():
         if library in EXTENSION_CHECKS:
-            package = DISTRIBUTIONS.get(library, library)
-            probes.append(Probe(f"ext: {library}", EXTENSION_CHECKS[library], users, package))
+            check = EXTENSION_CHECKS[library]
+            probes.append(Probe(f"ext: {library}", check, users, distribution(library)))
     caching = tuple(name for name, spec in MODALITIES.items() if spec.caches)
     return [
         *probes,
