@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from sslctl.engine.optim import lr_at, wd_at
@@ -39,7 +40,7 @@ def plan_run(
     world: int,
     start_step: int,
     device: str,
-    momentum_at: object = None,
+    momentum_at: Callable[[int, int], float] | None = None,
 ) -> RunPlan:
     """The plan of a run on `samples` training samples; `momentum_at(step, total)` is the
     method's EMA momentum schedule, None for a method without a teacher."""
@@ -48,7 +49,7 @@ def plan_run(
     total = per_epoch * train.epochs if train.steps is None else train.steps
     last = max(total - 1, 0)
     momentum = None
-    if callable(momentum_at):
+    if momentum_at is not None:
         momentum = (momentum_at(0, total), momentum_at(total, total))
     return RunPlan(
         samples=samples,
